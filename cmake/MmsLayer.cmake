@@ -1,0 +1,40 @@
+# One CMake library per layer under src/. A layer's headers are reachable only by targets that link it:
+# each layer gets a private include root holding a single link <root>/<layer> -> src/<layer>, and that
+# root is the layer's PUBLIC include directory. So `#include "kv/block_pool.h"` from a layer that does not
+# link mms_kv fails to compile: DESIGN.md's layering is enforced by the build.
+#
+#   mms_layer(NAME model DEPS mms_common mms_tensor PRIVATE_DEPS PkgConfig::PCRE2)
+function(mms_layer)
+  cmake_parse_arguments(L "" "NAME" "DEPS;PRIVATE_DEPS" ${ARGN})
+  set(root ${CMAKE_BINARY_DIR}/include_roots/${L_NAME})
+  file(MAKE_DIRECTORY ${root})
+  if(NOT EXISTS ${root}/${L_NAME})
+    file(CREATE_LINK ${CMAKE_SOURCE_DIR}/src/${L_NAME} ${root}/${L_NAME} SYMBOLIC)
+  endif()
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${L_NAME}/*.cc)
+  add_library(mms_${L_NAME} STATIC ${srcs})
+  target_include_directories(mms_${L_NAME} PUBLIC ${root})
+  # Layers are linked PUBLIC into the layers above (their headers use the lower layers' types), but a
+  # layer never gets the include root of a layer it does not list.
+  target_link_libraries(mms_${L_NAME} PUBLIC ${L_DEPS} PRIVATE ${L_PRIVATE_DEPS})
+endfunction()
+
+# One test executable per layer from tests/<layer>/**/*_test.cc, registered with ctest per test case.
+#   mms_layer_tests(NAME model LABEL unit DEPS mms_model)
+function(mms_layer_tests)
+  cmake_parse_arguments(T "" "NAME;LABEL;DIR" "DEPS" ${ARGN})
+  if(NOT T_DIR)
+    set(T_DIR ${T_NAME})
+  endif()
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${T_DIR}/*_test.cc)
+  if(NOT srcs)
+    return()
+  endif()
+  set(exe mms_${T_NAME}_tests)
+  add_executable(${exe} ${srcs})
+  target_link_libraries(${exe} PRIVATE ${T_DEPS} mms_testing GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${exe}
+    PROPERTIES LABELS ${T_LABEL}
+               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=$<TARGET_FILE:mmserve>"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

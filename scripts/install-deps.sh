@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages mmserve's build, tests and benchmarks need. Idempotent: does
+# nothing when they are all present. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config       # toolchain (GCC 12, CMake 3.25)
+  libgtest-dev libgmock-dev libbenchmark-dev         # tests, benchmarks
+  libfmt-dev                                         # formatting for logs and messages
+  libcli11-dev                                       # command line of the mmserve binary
+  nlohmann-json3-dev                                 # JSON: config.json, tokenizer.json, safetensors headers
+  libpcre2-dev                                       # tokenizer pre-tokenizer regexes (Unicode classes, lookahead)
+  libutf8proc-dev                                    # NFC normalization for the tokenizer
+  libxxhash-dev                                      # content hashes
+  libdnnl-dev                                        # oneDNN GEMM for prefill (AMX where present)
+  libomp-dev                                         # OpenMP runtime headers (GCC's libgomp is used)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
