@@ -15,6 +15,7 @@ struct GenerateArgs {
   std::string prompt;
   std::string load_format = "auto";
   int n = 32;
+  int random_prompt_len = 0;
   double temperature = 0.0;
   double top_p = 1.0;
   int64_t top_k = 0;

@@ -1,0 +1,67 @@
+#include "benchmarks/membw.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+
+#include "common/compute_pool.h"
+#include "common/cpu_features.h"
+#include "tensor/host_buffer.h"
+
+namespace mms::bench {
+
+namespace {
+
+__attribute__((target("avx2"))) float sum_avx2(const float* p, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i + 32 <= n; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
+    a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+
+float sum_scalar(const float* p, int64_t n) {
+  float a[8] = {};
+  for (int64_t i = 0; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) a[j] += p[i + j];
+  return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+}
+
+}  // namespace
+
+double read_bandwidth_gbs(int threads, int reps, double gib) {
+  const int64_t n = static_cast<int64_t>(gib * (1 << 30)) / 4 / 1024 * 1024;
+  HostBuffer buf(static_cast<size_t>(n) * 4);  // zeroed: every page is touched before timing
+  const float* p = buf.as<float>();
+  const bool avx2 = cpu_features().avx2;
+  const int saved = compute_threads();
+  set_compute_threads(threads);
+  double best = 0;
+  volatile float sink = 0;
+  for (int r = 0; r < reps + 1; ++r) {  // first pass warms up
+    float partial[256] = {};
+    auto t0 = std::chrono::steady_clock::now();
+    parallel_run([&](int t, int nt) {
+      const int64_t chunk = n / nt / 32 * 32;
+      const int64_t b = chunk * t;
+      const int64_t e = t == nt - 1 ? n : b + chunk;
+      partial[t] = avx2 ? sum_avx2(p + b, e - b) : sum_scalar(p + b, e - b);
+    });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (int t = 0; t < threads; ++t) sink = sink + partial[t];
+    if (r > 0) best = std::max(best, static_cast<double>(n) * 4 / s / 1e9);
+  }
+  set_compute_threads(saved);
+  return best;
+}
+
+}  // namespace mms::bench

@@ -1,0 +1,146 @@
+// Qwen2 / Qwen2.5 decoder (HF Qwen2ForCausalLM, GGUF qwen2) and the Llama family (LlamaForCausalLM,
+// GGUF llama), which is the same graph without Q/K/V biases:
+//   x = embed(ids)
+//   per layer:  h = rmsnorm(x); q,k,v = h Wq+bq, h Wk+bk, h Wv+bv; rope(q, k); kv <- (k, v)
+//               x += attention(q, kv) Wo
+//               h = rmsnorm(x); x += (silu(h Wg) * (h Wu)) Wd
+//   logits = rmsnorm(x) Wlm   (Wlm = embed when tied)
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rms_norm.h"
+#include "kernels/rope.h"
+#include "model/arch/registry.h"
+#include "model/layers/f32_params.h"
+#include "model/layers/rope_freqs.h"
+
+namespace mms {
+namespace {
+
+struct LayerWeights {
+  const float* attn_norm;  // [H]
+  Tensor wq, wk, wv;       // [nH*D, H], [nKV*D, H], [nKV*D, H]
+  const float* bq = nullptr;
+  const float* bk = nullptr;
+  const float* bv = nullptr;  // [nH*D], [nKV*D], [nKV*D] (Qwen2 only)
+  Tensor wo;                  // [H, nH*D]
+  const float* ffn_norm;      // [H]
+  Tensor w_gate, w_up;        // [F, H]
+  Tensor w_down;              // [H, F]
+};
+
+class Qwen2Model final : public CausalLm {
+ public:
+  explicit Qwen2Model(const ModelConfig& config) : config_(config) {}
+
+  Status load(const WeightStore& w) {
+    const ModelConfig& c = config_;
+    const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+    const int64_t q_dim = c.num_attention_heads * D, kv_dim = c.num_key_value_heads * D;
+    MMS_ASSIGN_OR_RETURN(embed_, get_weight(w, "model.embed_tokens.weight", Shape{c.vocab_size, H}));
+    if (c.tie_word_embeddings && !w.has("lm_head.weight")) {
+      lm_head_ = embed_;
+    } else {
+      MMS_ASSIGN_OR_RETURN(lm_head_, get_weight(w, "lm_head.weight", Shape{c.vocab_size, H}));
+    }
+    MMS_ASSIGN_OR_RETURN(final_norm_, params_.get(w, "model.norm.weight", H));
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      LayerWeights L;
+      MMS_ASSIGN_OR_RETURN(L.attn_norm, params_.get(w, p + "input_layernorm.weight", H));
+      MMS_ASSIGN_OR_RETURN(L.ffn_norm, params_.get(w, p + "post_attention_layernorm.weight", H));
+      MMS_ASSIGN_OR_RETURN(L.wq, get_weight(w, p + "self_attn.q_proj.weight", Shape{q_dim, H}));
+      MMS_ASSIGN_OR_RETURN(L.wk, get_weight(w, p + "self_attn.k_proj.weight", Shape{kv_dim, H}));
+      MMS_ASSIGN_OR_RETURN(L.wv, get_weight(w, p + "self_attn.v_proj.weight", Shape{kv_dim, H}));
+      if (c.attention_bias) {
+        MMS_ASSIGN_OR_RETURN(L.bq, params_.get(w, p + "self_attn.q_proj.bias", q_dim));
+        MMS_ASSIGN_OR_RETURN(L.bk, params_.get(w, p + "self_attn.k_proj.bias", kv_dim));
+        MMS_ASSIGN_OR_RETURN(L.bv, params_.get(w, p + "self_attn.v_proj.bias", kv_dim));
+      }
+      MMS_ASSIGN_OR_RETURN(L.wo, get_weight(w, p + "self_attn.o_proj.weight", Shape{H, q_dim}));
+      MMS_ASSIGN_OR_RETURN(L.w_gate, get_weight(w, p + "mlp.gate_proj.weight", Shape{F, H}));
+      MMS_ASSIGN_OR_RETURN(L.w_up, get_weight(w, p + "mlp.up_proj.weight", Shape{F, H}));
+      MMS_ASSIGN_OR_RETURN(L.w_down, get_weight(w, p + "mlp.down_proj.weight", Shape{H, F}));
+      layers_.push_back(L);
+    }
+    inv_freq_ = rope_inv_freq(c);
+    return ok_status();
+  }
+
+  const ModelConfig& config() const override { return config_; }
+
+  void forward(const ForwardBatch& b, std::span<const kernels::PagedKvLayer> kv, float* logits) override {
+    const ModelConfig& c = config_;
+    const int64_t T = static_cast<int64_t>(b.token_ids.size());
+    const int64_t H = c.hidden_size, D = c.head_dim, F = c.intermediate_size;
+    const int64_t nH = c.num_attention_heads, nKV = c.num_key_value_heads;
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+    MMS_CHECK(static_cast<int64_t>(kv.size()) == c.num_hidden_layers);
+    x_.resize(T * H);
+    h_.resize(T * H);
+    q_.resize(T * nH * D);
+    k_.resize(T * nKV * D);
+    v_.resize(T * nKV * D);
+    attn_.resize(T * nH * D);
+    gate_.resize(T * F);
+    up_.resize(T * F);
+
+    kernels::embedding(embed_, b.token_ids.data(), T, x_.data());
+    for (size_t l = 0; l < layers_.size(); ++l) {
+      const LayerWeights& L = layers_[l];
+      kernels::rms_norm(x_.data(), L.attn_norm, T, H, eps, h_.data());
+      kernels::matmul(h_.data(), T, L.wq, L.bq, q_.data());
+      kernels::matmul(h_.data(), T, L.wk, L.bk, k_.data());
+      kernels::matmul(h_.data(), T, L.wv, L.bv, v_.data());
+      kernels::rope(q_.data(), T, nH, D, b.positions.data(), inv_freq_.data(), c.rope_pairing);
+      kernels::rope(k_.data(), T, nKV, D, b.positions.data(), inv_freq_.data(), c.rope_pairing);
+      kernels::write_kv(k_.data(), v_.data(), b.slot_mapping.data(), T, kv[l]);
+      kernels::paged_attention(q_.data(), kv[l], b.attn, static_cast<int32_t>(nH), scale, attn_.data());
+      kernels::matmul(attn_.data(), T, L.wo, nullptr, h_.data());
+      kernels::add(x_.data(), h_.data(), T * H, x_.data());
+
+      kernels::rms_norm(x_.data(), L.ffn_norm, T, H, eps, h_.data());
+      kernels::matmul(h_.data(), T, L.w_gate, nullptr, gate_.data());
+      kernels::matmul(h_.data(), T, L.w_up, nullptr, up_.data());
+      kernels::silu_mul(gate_.data(), up_.data(), T * F, gate_.data());
+      kernels::matmul(gate_.data(), T, L.w_down, nullptr, h_.data());
+      kernels::add(x_.data(), h_.data(), T * H, x_.data());
+    }
+    // Only the requested rows go through the final norm and the (large) vocabulary projection.
+    const int64_t R = static_cast<int64_t>(b.logits_indices.size());
+    h_.resize(std::max(T, R) * H);
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t src = b.logits_indices[r];
+      MMS_CHECK(src >= 0 && src < T);
+      std::copy(x_.begin() + src * H, x_.begin() + (src + 1) * H, h_.begin() + r * H);
+    }
+    kernels::rms_norm(h_.data(), final_norm_, R, H, eps, h_.data());
+    kernels::matmul(h_.data(), R, lm_head_, nullptr, logits);
+  }
+
+ private:
+  ModelConfig config_;
+  F32Params params_;
+  Tensor embed_;    // [V, H]
+  Tensor lm_head_;  // [V, H]
+  const float* final_norm_ = nullptr;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> inv_freq_;  // [D/2]
+  // Per-forward scratch, grown to the largest batch seen (no allocation in steady state).
+  std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<CausalLm>> create_qwen2(const ModelConfig& config, const WeightStore& weights) {
+  auto model = std::make_unique<Qwen2Model>(config);
+  MMS_RETURN_IF_ERROR(model->load(weights));
+  return std::unique_ptr<CausalLm>(std::move(model));
+}
+
+}  // namespace mms
