@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "model/tokenizer/byte_level.h"
 
 namespace mms::tokenizer {
 
@@ -54,48 +53,22 @@ struct BpeModel::MergeTable {
 
 BpeModel::~BpeModel() = default;
 
-StatusOr<std::unique_ptr<BpeModel>> BpeModel::build(
-    StringIdMap vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-    const Options& options) {
-  std::unique_ptr<BpeModel> m(new BpeModel());
-  m->options_ = options;
-  m->vocab_ = std::move(vocab);
-  for (int b = 0; b < 256; ++b) {
-    char c = static_cast<char>(b);
-    auto it = m->vocab_.find(std::string_view(&c, 1));
-    m->byte_ids_[b] = it == m->vocab_.end() ? -1 : it->second;
-  }
-  m->merges_ = std::make_unique<MergeTable>(merges.size());
-  std::string joined;
+BpeModel::BpeModel(const std::array<int32_t, 256>& byte_ids, const std::vector<Merge>& merges,
+                   StringIdTable whole_words, const Options& options)
+    : options_(options),
+      byte_ids_(byte_ids),
+      merges_(std::make_unique<MergeTable>(merges.size())),
+      whole_words_(std::move(whole_words)) {
   for (size_t r = 0; r < merges.size(); ++r) {
-    const auto& [a, b] = merges[r];
-    auto ia = m->vocab_.find(a), ib = m->vocab_.find(b);
-    joined.assign(a).append(b);
-    auto ij = m->vocab_.find(joined);
-    if (ia == m->vocab_.end() || ib == m->vocab_.end() || ij == m->vocab_.end()) {
-      const char* what = ia == m->vocab_.end()   ? "its left part"
-                         : ib == m->vocab_.end() ? "its right part"
-                                                 : "its result";
-      return invalid_argument("merge " + std::to_string(r) + " '" + bytes_to_byte_level(a) + " " +
-                              bytes_to_byte_level(b) + "': " + what + " is not in the vocabulary");
-    }
-    m->merges_->insert(ia->second, ib->second, static_cast<int32_t>(r), ij->second);
+    merges_->insert(merges[r].left, merges[r].right, static_cast<int32_t>(r), merges[r].merged);
   }
-  return m;
-}
-
-std::optional<int32_t> BpeModel::find(std::string_view bytes) const {
-  auto it = vocab_.find(bytes);
-  if (it == vocab_.end()) return std::nullopt;
-  return it->second;
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
-  if (options_.ignore_merges) {
-    auto it = vocab_.find(word);
-    if (it != vocab_.end()) {
-      out->push_back(it->second);
+  if (whole_words_.size() > 0) {
+    if (std::optional<int32_t> id = whole_words_.find(word)) {
+      out->push_back(*id);
       return;
     }
   }

@@ -1,8 +1,11 @@
 #include "model/tokenizer/bpe_tokenizer.h"
 
+#include <array>
+
 #include "model/tokenizer/bpe_model.h"
 #include "model/tokenizer/byte_level.h"
 #include "model/tokenizer/pre_tokenizer.h"
+#include "model/tokenizer/string_id_table.h"
 
 namespace mms::tokenizer {
 namespace {
@@ -18,9 +21,7 @@ class BpeTokenizer final : public Tokenizer {
     return in_range(id) ? std::string_view(texts_[id]) : std::string_view();
   }
   std::optional<int32_t> token_to_id(std::string_view text) const override {
-    auto it = text_to_id_.find(text);
-    if (it == text_to_id_.end()) return std::nullopt;
-    return it->second;
+    return text_to_id_.find(text);
   }
   bool is_special(int32_t id) const override {
     if (!in_range(id)) return false;
@@ -44,7 +45,7 @@ class BpeTokenizer final : public Tokenizer {
   std::vector<std::string> texts_;
   std::vector<std::string> token_bytes_;
   std::vector<TokenKind> kinds_;
-  StringIdMap text_to_id_;
+  StringIdTable text_to_id_;
   std::unique_ptr<BpeModel> bpe_;
   std::unique_ptr<PreTokenizer> pre_;
   std::unique_ptr<AddedTokenMatcher> raw_added_;         // matched on the raw text
@@ -147,30 +148,49 @@ StatusOr<std::unique_ptr<Tokenizer>> build_bpe_tokenizer(BpeTokenizerSpec spec) 
   tok->kinds_ = std::move(spec.token_kinds);
   tok->texts_ = std::move(spec.token_texts);
   tok->token_bytes_.resize(n);
-  StringIdMap bpe_vocab;
-  bpe_vocab.reserve(n);
   tok->text_to_id_.reserve(n);
   for (size_t id = 0; id < n; ++id) {
     const std::string& text = tok->texts_[id];
     if (text.empty()) continue;
-    tok->text_to_id_.emplace(text, static_cast<int32_t>(id));
+    tok->text_to_id_.insert(text, static_cast<int32_t>(id));
     if (is_added_kind(tok->kinds_[id])) {
       tok->token_bytes_[id] = text;
     } else {
       byte_level_to_bytes(text, &tok->token_bytes_[id]);
-      bpe_vocab.emplace(tok->token_bytes_[id], static_cast<int32_t>(id));
     }
   }
-  std::vector<std::pair<std::string, std::string>> merges(spec.merges.size());
-  for (size_t i = 0; i < spec.merges.size(); ++i) {
-    byte_level_to_bytes(spec.merges[i].first, &merges[i].first);
-    byte_level_to_bytes(spec.merges[i].second, &merges[i].second);
+  // The BPE model works on ids of ordinary tokens, looked up by their stored (byte-level) text.
+  auto ordinary_id = [&](std::string_view text) -> std::optional<int32_t> {
+    std::optional<int32_t> id = tok->text_to_id_.find(text);
+    if (id && is_added_kind(tok->kinds_[*id])) return std::nullopt;
+    return id;
+  };
+  std::array<int32_t, 256> byte_ids;
+  for (int b = 0; b < 256; ++b) byte_ids[b] = ordinary_id(byte_to_unicode(static_cast<uint8_t>(b))).value_or(-1);
+  std::vector<BpeModel::Merge> merges;
+  merges.reserve(spec.merges.size());
+  std::string joined;
+  for (size_t r = 0; r < spec.merges.size(); ++r) {
+    const auto& [a, b] = spec.merges[r];
+    joined.assign(a).append(b);
+    std::optional<int32_t> ia = ordinary_id(a), ib = ordinary_id(b), ij = ordinary_id(joined);
+    if (!ia || !ib || !ij) {
+      const char* what = !ia ? "its left part" : !ib ? "its right part" : "its result";
+      return fail("merge " + std::to_string(r) + " '" + a + " " + b + "': " + what +
+                  " is not in the vocabulary");
+    }
+    merges.push_back({*ia, *ib, *ij});
   }
-  BpeModel::Options bpe_options;
-  bpe_options.ignore_merges = spec.ignore_merges;
-  auto bpe = BpeModel::build(std::move(bpe_vocab), merges, bpe_options);
-  if (!bpe.ok()) return bpe.status().with_context(spec.source);
-  tok->bpe_ = std::move(bpe).value();
+  StringIdTable whole_words;
+  if (spec.ignore_merges) {
+    whole_words.reserve(n);
+    for (size_t id = 0; id < n; ++id) {
+      if (!tok->texts_[id].empty() && !is_added_kind(tok->kinds_[id])) {
+        whole_words.insert(tok->token_bytes_[id], static_cast<int32_t>(id));
+      }
+    }
+  }
+  tok->bpe_ = std::make_unique<BpeModel>(byte_ids, merges, std::move(whole_words), BpeModel::Options{});
 
   auto pre = PreTokenizer::create(spec.split_patterns);
   if (!pre.ok()) return pre.status().with_context(spec.source);

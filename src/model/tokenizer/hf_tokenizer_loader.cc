@@ -2,6 +2,7 @@
 // BpeTokenizerSpec. nlohmann::json exceptions are caught here and become InvalidArgument.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "model/tokenizer/bpe_tokenizer.h"
@@ -113,8 +114,73 @@ bool template_adds_bos(const json& pp, const std::string& bos) {
   return first.contains("SpecialToken") && first.at("SpecialToken").value("id", "") == bos;
 }
 
-Status parse_model(const json& model, BpeTokenizerSpec* spec) {
+// model.vocab and model.merges hold ~150k entries each; building them as a JSON DOM (a std::map node per
+// entry) is most of the load time, so the parser callback streams them out and drops them from the DOM.
+struct StreamedModel {
+  bool vocab_open = false, merges_open = false, pair_open = false;
+  std::vector<std::pair<std::string, int64_t>> vocab;
+  std::vector<std::string> merges;  // "a b" strings, and [a, b] pairs joined the same way
+  std::vector<std::string> pair;
+  std::string error;
+
+  bool on_event(int depth, json::parse_event_t event, json& parsed, std::vector<std::string>* path) {
+    using E = json::parse_event_t;
+    if (event == E::key) {
+      path->resize(depth);
+      (*path)[depth - 1] = std::move(parsed.get_ref<std::string&>());
+    }
+    const bool in_model = path->size() >= 2 && (*path)[0] == "model";
+    if (depth == 2 && in_model) {
+      if (event == E::object_start && (*path)[1] == "vocab") vocab_open = true;
+      if (event == E::object_end) vocab_open = false;
+      if (event == E::array_start && (*path)[1] == "merges") merges_open = true;
+      if (event == E::array_end) merges_open = false;
+      return true;
+    }
+    if (vocab_open && depth == 3) {
+      if (event == E::key) return false;
+      if (event == E::value) {
+        if (!parsed.is_number_integer()) error = "model.vocab: the id of '" + (*path)[2] + "' is not an integer";
+        else vocab.emplace_back(std::move((*path)[2]), parsed.get<int64_t>());
+        return false;
+      }
+      if (event == E::object_start || event == E::array_start) error = "model.vocab: an id is not an integer";
+      return true;
+    }
+    if (merges_open && depth >= 3) {
+      auto bad = [&] {
+        return "model.merges: entry " + std::to_string(merges.size()) + " is neither \"a b\" nor [a, b]";
+      };
+      if (depth == 3 && event == E::value) {
+        if (parsed.is_string()) merges.push_back(std::move(parsed.get_ref<std::string&>()));
+        else error = bad();
+        return false;
+      }
+      if (depth == 3 && event == E::array_start) {
+        pair_open = true;  // kept so that its elements reach this callback; dropped at array_end
+        pair.clear();
+        return true;
+      }
+      if (depth == 3 && event == E::array_end) {
+        pair_open = false;
+        if (pair.size() != 2 || pair[0].find(' ') != std::string::npos) error = bad();
+        else merges.push_back(pair[0] + " " + pair[1]);
+        return false;
+      }
+      if (depth == 4 && event == E::value && pair_open && parsed.is_string()) {
+        pair.push_back(std::move(parsed.get_ref<std::string&>()));
+        return false;
+      }
+      if (event != E::key) error = bad();
+      return false;
+    }
+    return true;
+  }
+};
+
+Status parse_model(const json& model, StreamedModel& streamed, BpeTokenizerSpec* spec) {
   if (!model.is_object()) return invalid_argument("'model' is missing or not an object");
+  if (!streamed.error.empty()) return invalid_argument(streamed.error);
   const std::string type = model.value("type", "BPE");
   if (type != "BPE") return unimplemented("model type '" + type + "' is not supported (only BPE)");
   if (!model.contains("vocab") || !model.at("vocab").is_object()) {
@@ -127,42 +193,31 @@ Status parse_model(const json& model, BpeTokenizerSpec* spec) {
   }
   spec->ignore_merges = model.value("ignore_merges", false);
 
-  const json& vocab = model.at("vocab");
-  for (const auto& [text, id_json] : vocab.items()) {
-    int64_t id = id_json.get<int64_t>();
+  int64_t max_id = -1;
+  for (const auto& [text, id] : streamed.vocab) {
     if (id < 0 || id >= kMaxVocab) {
       return invalid_argument("model.vocab: id " + std::to_string(id) + " of '" + text + "' is out of range");
     }
-    if (static_cast<size_t>(id) >= spec->token_texts.size()) {
-      spec->token_texts.resize(id + 1);
-      spec->token_kinds.resize(id + 1, TokenKind::kUnused);
-    }
+    max_id = std::max(max_id, id);
+  }
+  spec->token_texts.resize(max_id + 1);
+  spec->token_kinds.resize(max_id + 1, TokenKind::kUnused);
+  for (auto& [text, id] : streamed.vocab) {
     if (!spec->token_texts[id].empty()) {
       return invalid_argument("model.vocab: id " + std::to_string(id) + " is given to both '" +
                               spec->token_texts[id] + "' and '" + text + "'");
     }
-    spec->token_texts[id] = text;
+    spec->token_texts[id] = std::move(text);
     spec->token_kinds[id] = TokenKind::kNormal;
   }
 
-  if (model.contains("merges") && !model.at("merges").is_null()) {
-    const json& merges = model.at("merges");
-    spec->merges.reserve(merges.size());
-    for (const json& m : merges) {
-      if (m.is_string()) {
-        const std::string s = m.get<std::string>();
-        size_t sp = s.find(' ');
-        if (sp == std::string::npos || sp == 0 || sp + 1 == s.size()) {
-          return invalid_argument("model.merges: '" + s + "' is not two tokens separated by a space");
-        }
-        spec->merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
-      } else if (m.is_array() && m.size() == 2) {
-        spec->merges.emplace_back(m.at(0).get<std::string>(), m.at(1).get<std::string>());
-      } else {
-        return invalid_argument("model.merges: entry " + std::to_string(spec->merges.size()) +
-                                " is neither \"a b\" nor [a, b]");
-      }
+  spec->merges.reserve(streamed.merges.size());
+  for (const std::string& s : streamed.merges) {
+    size_t sp = s.find(' ');
+    if (sp == std::string::npos || sp == 0 || sp + 1 == s.size()) {
+      return invalid_argument("model.merges: '" + s + "' is not two tokens separated by a space");
     }
+    spec->merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
   }
   return ok_status();
 }
@@ -222,12 +277,19 @@ Status parse_config(std::string_view config_text, const json& tok_json, BpeToken
 }
 
 StatusOr<BpeTokenizerSpec> parse_spec(std::string_view tokenizer_json, std::string_view config_json) {
-  json j = json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
+  StreamedModel streamed;
+  std::vector<std::string> path;
+  json j = json::parse(
+      tokenizer_json,
+      [&](int depth, json::parse_event_t event, json& parsed) {
+        return streamed.on_event(depth, event, parsed, &path);
+      },
+      /*allow_exceptions=*/false);
   if (j.is_discarded()) return invalid_argument("tokenizer.json is not valid JSON");
   if (!j.is_object()) return invalid_argument("tokenizer.json is not a JSON object");
   BpeTokenizerSpec spec;
   if (!j.contains("model")) return invalid_argument("tokenizer.json has no 'model'");
-  MMS_RETURN_IF_ERROR(parse_model(j.at("model"), &spec));
+  MMS_RETURN_IF_ERROR(parse_model(j.at("model"), streamed, &spec));
   MMS_RETURN_IF_ERROR(parse_added_tokens(j.value("added_tokens", json()), &spec));
   MMS_ASSIGN_OR_RETURN(spec.normalization, parse_normalizer(j.value("normalizer", json())));
   bool byte_level = false;

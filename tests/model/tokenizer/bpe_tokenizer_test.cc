@@ -153,7 +153,11 @@ Status hf_error(const std::string& tokenizer_json, const std::string& config = "
 
 TEST(TokenizerErrors, MalformedTokenizerJson) {
   for (const std::string bad : {"", "{", "[1, 2]", "{\"model\": 3}", "{\"model\": {\"vocab\": {\"a\": \"x\"}}}",
-                                "{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": [7]}}"}) {
+                                "{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": [7]}}",
+                                "{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": [[\"a\", \"b\", \"c\"]]}}",
+                                "{\"model\": {\"vocab\": {\"a\": 0}, \"merges\": [{\"a\": 1}]}}",
+                                "{\"model\": {\"vocab\": {\"a\": {\"b\": 1}}}}", "{\"model\": {\"vocab\": [1, 2]}}",
+                                "{\"model\": {\"vocab\": {\"a\": 0, \"b\": 0}}}"}) {
     Status s = hf_error(bad);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad << " -> " << s.to_string();
     EXPECT_THAT(s.message(), HasSubstr("bad/tokenizer.json"));
