@@ -56,11 +56,14 @@ class GgufFile {
   std::optional<ValueType> type_of(std::string_view key) const;
   // For arrays, the element type.
   std::optional<ValueType> array_type_of(std::string_view key) const;
+  // For arrays, the number of elements (arrays of arrays are validated but only their length is kept).
+  std::optional<uint64_t> array_length(std::string_view key) const;
   std::vector<std::string> keys() const;
 
   // Typed getters: NotFound if the key is absent, InvalidArgument if its type does not fit.
   StatusOr<int64_t> get_int(std::string_view key) const;    // any integer type (u64 > INT64_MAX rejected)
-  StatusOr<double> get_float(std::string_view key) const;   // f32, f64
+  // f32, f64. An f32 reads back as the double of its shortest decimal form (1e-6f -> 1e-6).
+  StatusOr<double> get_float(std::string_view key) const;
   StatusOr<bool> get_bool(std::string_view key) const;
   StatusOr<std::string_view> get_string(std::string_view key) const;  // view into the file
   StatusOr<std::vector<std::string_view>> get_string_array(std::string_view key) const;
