@@ -19,8 +19,6 @@ ComputedBlocks KvCacheManager::get_computed_blocks(const KvRequestView& request)
   ComputedBlocks out;
   if (!options_.enable_prefix_caching) return out;
   const int64_t num_tokens = static_cast<int64_t>(request.token_ids.size());
-  stats_.num_requests += 1;
-  stats_.num_queries += num_tokens;
   // At least the last token is recomputed, so a hit covers at most num_tokens - 1 tokens.
   const int64_t max_blocks = std::min<int64_t>((num_tokens - 1) / options_.block_size,
                                                static_cast<int64_t>(request.block_hashes.size()));
@@ -30,7 +28,6 @@ ComputedBlocks KvCacheManager::get_computed_blocks(const KvRequestView& request)
     out.blocks.block_ids.push_back(*b);
   }
   out.num_computed_tokens = static_cast<int64_t>(out.blocks.size()) * options_.block_size;
-  stats_.num_hits += out.num_computed_tokens;
   return out;
 }
 
@@ -50,7 +47,16 @@ std::optional<KvBlocks> KvCacheManager::allocate_slots(const KvRequestView& requ
   for (int32_t b : computed.blocks.block_ids) num_free_hits += pool_.ref_count(b) == 0 ? 1 : 0;
   if (num_new_blocks > pool_.num_free_blocks() - num_free_hits) return std::nullopt;
 
-  if (it == reqs_.end()) it = reqs_.emplace(ReqId(request.req_id), ReqBlocks{}).first;
+  if (it == reqs_.end()) {
+    // First allocation of the request (an admission): one prefix-cache lookup, counted once even if an
+    // earlier get_computed_blocks() for it was followed by a failed allocation.
+    if (options_.enable_prefix_caching && request.num_computed_tokens == 0) {
+      stats_.num_requests += 1;
+      stats_.num_queries += static_cast<int64_t>(request.token_ids.size());
+      stats_.num_hits += computed.num_computed_tokens;
+    }
+    it = reqs_.emplace(ReqId(request.req_id), ReqBlocks{}).first;
+  }
   ReqBlocks& rb = it->second;
   if (!computed.blocks.empty()) {
     pool_.touch(computed.blocks.block_ids);

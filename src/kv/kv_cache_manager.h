@@ -26,10 +26,12 @@ struct ComputedBlocks {
   int64_t num_computed_tokens = 0;  // blocks.size() * block_size
 };
 
+// Counted once per admission (the first allocate_slots() of a request, with its prefix hit), so a
+// request that waits several steps for room is not counted several times. Zero when caching is off.
 struct PrefixCacheStats {
-  int64_t num_requests = 0;  // get_computed_blocks() calls
-  int64_t num_queries = 0;   // tokens looked up
-  int64_t num_hits = 0;      // tokens found
+  int64_t num_requests = 0;  // admissions
+  int64_t num_queries = 0;   // tokens of admitted requests
+  int64_t num_hits = 0;      // of those, tokens served from the cache
 };
 
 class KvCacheManager {
