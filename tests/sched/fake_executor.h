@@ -70,6 +70,7 @@ class FakeExecutor {
       if (end == static_cast<int64_t>(s.tokens.size())) {
         // The sample is not appended here: the scheduler sends it back as new_token_ids next step.
         out.sampled_token_ids[id] = {fake_next_token(s.tokens, vocab_)};
+        ++num_sampled_total_;
       }
     }
     EXPECT_EQ(total, so.total_num_scheduled_tokens);
@@ -77,6 +78,7 @@ class FakeExecutor {
   }
 
   int64_t num_computed_total() const { return num_computed_total_; }
+  int64_t num_sampled_total() const { return num_sampled_total_; }
   size_t num_states() const { return state_.size(); }
 
  private:
@@ -94,6 +96,7 @@ class FakeExecutor {
   std::vector<int32_t> kv_;  // [num_blocks * block_size]: the token whose KV each slot holds
   std::unordered_map<ReqId, State> state_;
   int64_t num_computed_total_ = 0;
+  int64_t num_sampled_total_ = 0;
 };
 
 // Expected outputs of a request run alone, unconstrained.
