@@ -71,6 +71,10 @@ class Scheduler {
   EngineOutputs update_from_output(const SchedulerOutput& scheduler_output, const ModelRunnerOutput& runner_output);
 
   bool has_unfinished_requests() const { return !requests_.empty(); }
+  // Finished ids not yet reported in a SchedulerOutput: one more schedule() delivers them.
+  bool has_finished_requests() const { return !finished_req_ids_.empty(); }
+  // Whether the engine loop should run another step.
+  bool has_requests() const { return has_unfinished_requests() || has_finished_requests(); }
   int64_t num_unfinished_requests() const { return static_cast<int64_t>(requests_.size()); }
   SchedulerStats stats() const;
   // nullptr once finished.

@@ -79,7 +79,10 @@ TEST(SchedulerTest, SingleRequestPrefillThenDecode) {
   EXPECT_EQ(r.finish["a"], FinishReason::kLength);
   EXPECT_EQ(s.stats().kv_cache_usage, 0.0);
   // The finished id reaches the executor in the next step's output.
+  EXPECT_TRUE(s.has_finished_requests());
+  EXPECT_TRUE(s.has_requests());
   EXPECT_TRUE(s.schedule().finished_req_ids == std::vector<ReqId>{"a"});
+  EXPECT_FALSE(s.has_requests());
 }
 
 TEST(SchedulerTest, RejectsBadRequests) {
@@ -272,11 +275,6 @@ TEST(SchedulerTest, AbortBetweenScheduleAndUpdateIsIgnored) {
   EXPECT_EQ(s.stats().kv_cache_usage, 0.0);
 }
 
-// Runs one request alone and returns the token its first output would be, to pick EOS ids.
-int32_t first_output(int prompt_len, int seed) {
-  return reference_outputs(prompt_of(prompt_len, seed), StopParams{.max_tokens = 1}, kVocab)[0];
-}
-
 TEST(SchedulerTest, StopOnEosStopTokenAndMaxTokens) {
   FakeClock clock;
   auto o = options(64);
@@ -302,7 +300,6 @@ TEST(SchedulerTest, StopOnEosStopTokenAndMaxTokens) {
   EXPECT_EQ(r.outputs["min"], reference_outputs(prompt_of(6, 1), min_tok, kVocab));
   EXPECT_GE(r.outputs["min"].size(), 4u);
   EXPECT_EQ(s.stats().kv_cache_usage, 0.0);
-  (void)first_output;
 }
 
 TEST(SchedulerTest, MaxModelLenFinishesWithLength) {
@@ -327,7 +324,7 @@ TEST(SchedulerTest, RepeatedPromptHitsThePrefixCache) {
   ASSERT_TRUE(s.add_request(make_request("b", 18, 3, 9)).ok());
   RunResult rb = run_all(s, ex, o);
   EXPECT_EQ(ra.cached["a"], 0);
-  EXPECT_EQ(rb.cached["b"], 16);  // 4 full blocks of 4; the 18th token... and 17th are computed
+  EXPECT_EQ(rb.cached["b"], 16);  // 4 full blocks of 4 hit; tokens 17 and 18 are computed
   EXPECT_EQ(rb.steps[0].scheduled_new_reqs[0].num_computed_tokens, 16);
   EXPECT_EQ(rb.steps[0].num_scheduled_tokens.at("b"), 2);
   EXPECT_EQ(ra.outputs["a"], rb.outputs["b"]);
