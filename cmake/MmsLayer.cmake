@@ -21,8 +21,10 @@ endfunction()
 
 # One test executable per layer from tests/<layer>/**/*_test.cc, registered with ctest per test case.
 #   mms_layer_tests(NAME model LABEL unit DEPS mms_model)
+# NO_BIN: the tests never run the mmserve binary, so they do not depend on it (MMS_BIN is not set); layers
+# below the top (kv, sched) then build and test without the whole stack linking.
 function(mms_layer_tests)
-  cmake_parse_arguments(T "" "NAME;LABEL;DIR" "DEPS" ${ARGN})
+  cmake_parse_arguments(T "NO_BIN" "NAME;LABEL;DIR" "DEPS" ${ARGN})
   if(NOT T_DIR)
     set(T_DIR ${T_NAME})
   endif()
@@ -33,8 +35,12 @@ function(mms_layer_tests)
   set(exe mms_${T_NAME}_tests)
   add_executable(${exe} ${srcs})
   target_link_libraries(${exe} PRIVATE ${T_DEPS} mms_testing GTest::gtest_main GTest::gmock)
+  set(env "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data")
+  if(NOT T_NO_BIN)
+    string(APPEND env ";MMS_BIN=$<TARGET_FILE:mmserve>")
+  endif()
   gtest_discover_tests(${exe}
     PROPERTIES LABELS ${T_LABEL}
-               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=$<TARGET_FILE:mmserve>"
+               ENVIRONMENT "${env}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

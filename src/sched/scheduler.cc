@@ -1,0 +1,331 @@
+#include "sched/scheduler.h"
+
+#include <algorithm>
+#include <string>
+
+#include "common/check.h"
+
+namespace mms {
+
+struct Scheduler::Step {
+  int64_t token_budget = 0;
+  std::vector<Request*> scheduled_new;      // admitted for the first time
+  std::vector<Request*> scheduled_resumed;  // admitted again after a preemption
+  std::vector<Request*> scheduled_running;  // already running
+  std::unordered_map<Request*, int64_t> num_scheduled;
+  std::unordered_map<Request*, KvBlocks> new_blocks;  // of scheduled_running
+  std::vector<Request*> preempted;
+};
+
+namespace {
+
+int64_t kv_capacity_tokens(const KvCacheOptions& kv) { return kv.num_blocks * kv.block_size; }
+
+}  // namespace
+
+Status validate_scheduler_options(const SchedulerOptions& o) {
+  if (o.kv.num_blocks <= 0) return invalid_argument("kv cache: num_blocks must be positive");
+  if (o.kv.block_size <= 0) return invalid_argument("kv cache: block_size must be positive");
+  if (o.max_num_seqs <= 0) return invalid_argument("max_num_seqs must be positive");
+  if (o.max_num_batched_tokens <= 0) return invalid_argument("max_num_batched_tokens must be positive");
+  if (o.max_model_len < 0) return invalid_argument("max_model_len must not be negative");
+  if (o.long_prefill_token_threshold < 0) return invalid_argument("long_prefill_token_threshold must not be negative");
+  const int64_t len = o.max_model_len == 0 ? kv_capacity_tokens(o.kv) : std::min(o.max_model_len, kv_capacity_tokens(o.kv));
+  if (!o.enable_chunked_prefill && o.max_num_batched_tokens < len) {
+    return invalid_argument("without chunked prefill, max_num_batched_tokens (" +
+                            std::to_string(o.max_num_batched_tokens) + ") must be at least max_model_len (" +
+                            std::to_string(len) + ")");
+  }
+  return ok_status();
+}
+
+Scheduler::Scheduler(const SchedulerOptions& options, const Clock& clock)
+    : options_(options),
+      clock_(clock),
+      kv_(options.kv),
+      waiting_(make_request_queue(options.queue_policy)),
+      preemption_(make_preemption_policy(options.preemption_mode)) {
+  Status s = validate_scheduler_options(options);
+  MMS_CHECK_MSG(s.ok(), s.message().c_str());
+  const int64_t capacity = kv_capacity_tokens(options.kv);
+  max_model_len_ = options.max_model_len == 0 ? capacity : std::min(options.max_model_len, capacity);
+}
+
+Scheduler::~Scheduler() = default;
+
+Status Scheduler::add_request(Request request) {
+  if (request.req_id.empty()) return invalid_argument("request id is empty");
+  if (requests_.find(request.req_id) != requests_.end()) {
+    return invalid_argument("request id '" + request.req_id + "' is already in use");
+  }
+  if (request.num_prompt_tokens() == 0) return invalid_argument("request '" + request.req_id + "': empty prompt");
+  if (request.num_output_tokens() != 0) {
+    return invalid_argument("request '" + request.req_id + "': already has output tokens");
+  }
+  if (request.num_prompt_tokens() > max_model_len_) {
+    return invalid_argument("request '" + request.req_id + "': prompt of " +
+                            std::to_string(request.num_prompt_tokens()) + " tokens exceeds max_model_len " +
+                            std::to_string(max_model_len_));
+  }
+  if (request.stop.max_tokens < 1) {
+    return invalid_argument("request '" + request.req_id + "': max_tokens must be at least 1");
+  }
+  auto owned = std::make_unique<Request>(std::move(request));
+  Request* r = owned.get();
+  if (r->arrival_time_ns < 0) r->arrival_time_ns = clock_.now_ns();
+  r->status = RequestStatus::kWaiting;
+  r->num_computed_tokens = 0;
+  r->num_cached_tokens = -1;
+  r->num_tokens_sent = 0;
+  r->seq = next_seq_++;
+  r->block_hashes.clear();
+  r->update_block_hashes(kv_.block_size());
+  requests_.emplace(r->req_id, std::move(owned));
+  waiting_->add(r);
+  return ok_status();
+}
+
+bool Scheduler::abort_request(std::string_view req_id) {
+  Request* r = find_mutable(req_id);
+  if (r == nullptr) return false;
+  finish(r, RequestStatus::kFinishedAborted);
+  return true;
+}
+
+int64_t Scheduler::abort_requests(std::span<const ReqId> req_ids) {
+  int64_t n = 0;
+  for (const ReqId& id : req_ids) n += abort_request(id) ? 1 : 0;
+  return n;
+}
+
+SchedulerOutput Scheduler::schedule() {
+  Step step;
+  step.token_budget = options_.max_num_batched_tokens;
+  schedule_running(step);
+  schedule_waiting(step);
+  return build_output(step);
+}
+
+int64_t Scheduler::num_new_tokens(const Request& r, int64_t token_budget) const {
+  int64_t n = r.num_tokens() - r.num_computed_tokens;
+  if (options_.long_prefill_token_threshold > 0) n = std::min(n, options_.long_prefill_token_threshold);
+  return std::min(n, token_budget);
+}
+
+void Scheduler::schedule_running(Step& step) {
+  // Decodes (one token to compute) first, then prefill chunks of running requests, each group in
+  // admission order: a long prompt being prefilled never holds up the token streams of others.
+  std::vector<Request*> order;
+  order.reserve(running_.size());
+  auto is_decode = [](const Request* r) { return r->num_tokens() - r->num_computed_tokens <= 1; };
+  for (Request* r : running_) if (is_decode(r)) order.push_back(r);
+  for (Request* r : running_) if (!is_decode(r)) order.push_back(r);
+
+  for (Request* r : order) {
+    if (step.token_budget <= 0) break;
+    if (r->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
+    const int64_t n = num_new_tokens(*r, step.token_budget);
+    if (n <= 0) continue;
+    std::optional<KvBlocks> blocks = preempt_until_fits(r, n, step);
+    if (!blocks) continue;  // r itself was preempted
+    step.scheduled_running.push_back(r);
+    step.num_scheduled[r] = n;
+    step.new_blocks[r] = std::move(*blocks);
+    step.token_budget -= n;
+  }
+}
+
+std::optional<KvBlocks> Scheduler::preempt_until_fits(Request* r, int64_t n, Step& step) {
+  while (true) {
+    std::optional<KvBlocks> blocks = kv_.allocate_slots(r->kv_view(), n);
+    if (blocks) return blocks;
+    MMS_CHECK(!running_.empty());
+    std::vector<const Request*> view(running_.begin(), running_.end());
+    const size_t idx = preemption_->choose_victim(view);
+    MMS_CHECK(idx < running_.size());
+    Request* victim = running_[idx];
+    preempt(victim, step);
+    if (victim == r) return std::nullopt;
+  }
+}
+
+void Scheduler::preempt(Request* victim, Step& step) {
+  kv_.free(victim->req_id);
+  running_.erase(std::find(running_.begin(), running_.end(), victim));
+  // Undo its scheduling if it was scheduled earlier in this step.
+  auto it = step.num_scheduled.find(victim);
+  if (it != step.num_scheduled.end()) {
+    step.token_budget += it->second;
+    step.num_scheduled.erase(it);
+    step.new_blocks.erase(victim);
+    auto& sr = step.scheduled_running;
+    sr.erase(std::find(sr.begin(), sr.end(), victim));
+  }
+  victim->status = RequestStatus::kPreempted;
+  victim->num_computed_tokens = 0;
+  victim->num_preemptions += 1;
+  ++num_preemptions_;
+  waiting_->prepend(victim);
+  step.preempted.push_back(victim);
+}
+
+void Scheduler::schedule_waiting(Step& step) {
+  // A step that had to preempt has no room for newcomers.
+  if (!step.preempted.empty()) return;
+  while (!waiting_->empty() && step.token_budget > 0) {
+    if (static_cast<int64_t>(running_.size()) >= options_.max_num_seqs) break;
+    Request* r = waiting_->peek();
+    MMS_CHECK(r->num_computed_tokens == 0);
+    const ComputedBlocks computed = kv_.get_computed_blocks(r->kv_view());
+    int64_t n = r->num_tokens() - computed.num_computed_tokens;
+    if (options_.long_prefill_token_threshold > 0) n = std::min(n, options_.long_prefill_token_threshold);
+    if (!options_.enable_chunked_prefill && n > step.token_budget) break;
+    n = std::min(n, step.token_budget);
+    std::optional<KvBlocks> blocks = kv_.allocate_slots(r->kv_view(), n, computed);
+    if (!blocks) break;  // no room; it stays first in line
+
+    waiting_->pop();
+    running_.push_back(r);
+    (r->status == RequestStatus::kPreempted ? step.scheduled_resumed : step.scheduled_new).push_back(r);
+    r->status = RequestStatus::kRunning;
+    r->num_computed_tokens = computed.num_computed_tokens;
+    if (r->num_cached_tokens < 0) r->num_cached_tokens = computed.num_computed_tokens;
+    step.num_scheduled[r] = n;
+    step.token_budget -= n;
+  }
+}
+
+SchedulerOutput Scheduler::build_output(Step& step) {
+  SchedulerOutput out;
+  auto all_tokens = [](const Request* r) { return std::vector<int32_t>(r->all_token_ids().begin(), r->all_token_ids().end()); };
+  for (Request* r : step.scheduled_new) {
+    auto prompt = r->prompt_token_ids();
+    out.scheduled_new_reqs.push_back(NewRequestData{r->req_id, std::vector<int32_t>(prompt.begin(), prompt.end()),
+                                                    kv_.get_blocks(r->req_id).block_ids, r->num_computed_tokens});
+  }
+  for (Request* r : step.scheduled_resumed) {
+    CachedRequestData d;
+    d.req_id = r->req_id;
+    d.resumed_from_preemption = true;
+    d.all_token_ids = all_tokens(r);
+    d.new_block_ids = kv_.get_blocks(r->req_id).block_ids;
+    d.num_computed_tokens = r->num_computed_tokens;
+    out.scheduled_cached_reqs.push_back(std::move(d));
+  }
+  for (Request* r : step.scheduled_running) {
+    CachedRequestData d;
+    d.req_id = r->req_id;
+    auto tokens = r->all_token_ids().subspan(static_cast<size_t>(r->num_tokens_sent));
+    d.new_token_ids.assign(tokens.begin(), tokens.end());
+    d.new_block_ids = std::move(step.new_blocks[r].block_ids);
+    d.num_computed_tokens = r->num_computed_tokens;
+    out.scheduled_cached_reqs.push_back(std::move(d));
+  }
+  for (auto& [r, n] : step.num_scheduled) {
+    out.num_scheduled_tokens[r->req_id] = n;
+    out.total_num_scheduled_tokens += n;
+    // The step computes these tokens; later steps schedule from there (vLLM's _update_after_schedule).
+    r->num_computed_tokens += n;
+    r->num_tokens_sent = r->num_tokens();
+  }
+  MMS_CHECK(out.total_num_scheduled_tokens <= options_.max_num_batched_tokens);
+  for (Request* r : step.preempted) out.preempted_req_ids.push_back(r->req_id);
+  out.finished_req_ids.swap(finished_req_ids_);
+  out.freed_block_hashes = kv_.take_evicted_block_hashes();
+  return out;
+}
+
+EngineOutputs Scheduler::update_from_output(const SchedulerOutput& so, const ModelRunnerOutput& mro) {
+  EngineOutputs outs;
+  auto handle = [&](const ReqId& id) {
+    Request* r = find_mutable(id);
+    if (r == nullptr || r->status != RequestStatus::kRunning) return;  // aborted since schedule()
+    kv_.cache_blocks(r->kv_view(), r->num_computed_tokens);  // this step's KV is computed now
+    if (r->num_computed_tokens < r->num_tokens()) return;   // a prefill chunk short of the prompt's end
+    auto it = mro.sampled_token_ids.find(id);
+    if (it == mro.sampled_token_ids.end() || it->second.empty()) return;
+    outs.outputs.push_back(apply_sampled(r, it->second));
+  };
+  for (const NewRequestData& d : so.scheduled_new_reqs) handle(d.req_id);
+  for (const CachedRequestData& d : so.scheduled_cached_reqs) handle(d.req_id);
+  return outs;
+}
+
+EngineOutput Scheduler::apply_sampled(Request* r, std::span<const int32_t> sampled) {
+  EngineOutput out;
+  out.req_id = r->req_id;
+  out.num_cached_tokens = std::max<int64_t>(0, r->num_cached_tokens);
+  bool stopped = false;
+  for (int32_t token : sampled) {
+    r->append_output_token(token);
+    out.new_token_ids.push_back(token);
+    if ((stopped = check_stop(*r))) break;
+  }
+  if (stopped) {
+    out.finish_reason = finish_reason_of(r->status);
+    out.stop_reason = r->stop_reason;
+    finish(r, r->status);  // frees r
+  } else {
+    r->update_block_hashes(kv_.block_size());
+  }
+  return out;
+}
+
+bool Scheduler::check_stop(Request& r) const {
+  const int32_t last = r.output_token_ids().back();
+  if (r.num_output_tokens() >= r.stop.min_tokens) {
+    if (!r.stop.ignore_eos && r.stop.eos_token_id && last == *r.stop.eos_token_id) {
+      r.status = RequestStatus::kFinishedStopped;
+      return true;
+    }
+    const auto& ids = r.stop.stop_token_ids;
+    if (std::find(ids.begin(), ids.end(), last) != ids.end()) {
+      r.status = RequestStatus::kFinishedStopped;
+      r.stop_reason = last;
+      return true;
+    }
+  }
+  if (r.num_output_tokens() >= r.stop.max_tokens || r.num_tokens() >= max_model_len_) {
+    r.status = RequestStatus::kFinishedLength;
+    return true;
+  }
+  return false;
+}
+
+void Scheduler::finish(Request* r, RequestStatus status) {
+  MMS_CHECK(is_finished(status));
+  auto it = std::find(running_.begin(), running_.end(), r);
+  if (it != running_.end()) {
+    running_.erase(it);
+  } else {
+    waiting_->remove(r);
+  }
+  kv_.free(r->req_id);
+  r->status = status;
+  finished_req_ids_.push_back(r->req_id);
+  requests_.erase(r->req_id);  // destroys r
+}
+
+Request* Scheduler::find_mutable(std::string_view req_id) {
+  auto it = requests_.find(req_id);
+  return it == requests_.end() ? nullptr : it->second.get();
+}
+
+const Request* Scheduler::find_request(std::string_view req_id) const {
+  auto it = requests_.find(req_id);
+  return it == requests_.end() ? nullptr : it->second.get();
+}
+
+SchedulerStats Scheduler::stats() const {
+  SchedulerStats s;
+  s.num_running = static_cast<int64_t>(running_.size());
+  s.num_waiting = static_cast<int64_t>(waiting_->size());
+  s.kv_cache_usage = kv_.usage();
+  const PrefixCacheStats p = kv_.prefix_cache_stats();
+  s.prefix_cache_queries = p.num_queries;
+  s.prefix_cache_hits = p.num_hits;
+  s.num_preemptions = num_preemptions_;
+  return s;
+}
+
+}  // namespace mms
