@@ -33,8 +33,10 @@ function(mms_layer_tests)
   set(exe mms_${T_NAME}_tests)
   add_executable(${exe} ${srcs})
   target_link_libraries(${exe} PRIVATE ${T_DEPS} mms_testing GTest::gtest_main GTest::gmock)
+  # MMS_BIN is a plain path, not $<TARGET_FILE:mmserve>: the generator expression would make every test
+  # executable wait for (and fail with) the mmserve link, even those that never run the binary.
   gtest_discover_tests(${exe}
     PROPERTIES LABELS ${T_LABEL}
-               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=$<TARGET_FILE:mmserve>"
+               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=${CMAKE_BINARY_DIR}/tools/mmserve"
     DISCOVERY_TIMEOUT 60)
 endfunction()
