@@ -8,6 +8,11 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# HTTP client/server: Boost.Beast/Asio, header-only (libboost1.81-dev).
+find_package(Boost 1.81 REQUIRED)
+# Procedural images for the load generator (bench/): JPEG via libturbojpeg, PNG via libpng.
+pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
+find_package(PNG REQUIRED)
 
 # oneDNN: its CMake config wants OpenCL headers; the library and header are all we need.
 find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)

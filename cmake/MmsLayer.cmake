@@ -21,8 +21,7 @@ endfunction()
 
 # One test executable per layer from tests/<layer>/**/*_test.cc, registered with ctest per test case.
 #   mms_layer_tests(NAME model LABEL unit DEPS mms_model)
-# NO_BIN: the tests never run the mmserve binary, so they do not depend on it (MMS_BIN is not set); layers
-# below the top (kv, sched) then build and test without the whole stack linking.
+# MMS_BIN (the mmserve binary's path) is set for every test; NO_BIN is accepted for tests that never run it.
 function(mms_layer_tests)
   cmake_parse_arguments(T "NO_BIN" "NAME;LABEL;DIR" "DEPS" ${ARGN})
   if(NOT T_DIR)
@@ -35,12 +34,10 @@ function(mms_layer_tests)
   set(exe mms_${T_NAME}_tests)
   add_executable(${exe} ${srcs})
   target_link_libraries(${exe} PRIVATE ${T_DEPS} mms_testing GTest::gtest_main GTest::gmock)
-  set(env "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data")
-  if(NOT T_NO_BIN)
-    string(APPEND env ";MMS_BIN=$<TARGET_FILE:mmserve>")
-  endif()
+  # MMS_BIN is a plain path, not $<TARGET_FILE:mmserve>: the generator expression would make every test
+  # executable wait for (and fail with) the mmserve link, even those that never run the binary.
   gtest_discover_tests(${exe}
     PROPERTIES LABELS ${T_LABEL}
-               ENVIRONMENT "${env}"
+               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=${CMAKE_BINARY_DIR}/tools/mmserve"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -14,6 +14,8 @@ PACKAGES=(
   libxxhash-dev                                      # content hashes
   libdnnl-dev                                        # oneDNN GEMM for prefill (AMX where present)
   libomp-dev                                         # OpenMP runtime headers (GCC's libgomp is used)
+  libboost1.81-dev                                   # Boost.Beast/Asio (header-only): HTTP for bench, server, router
+  libturbojpeg0-dev libpng-dev                       # procedural JPEG/PNG images sent by mmserve bench
 )
 
 missing=()

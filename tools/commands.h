@@ -7,6 +7,9 @@
 namespace CLI {
 class App;
 }
+namespace mms::bench {
+struct BenchOptions;
+}
 
 namespace mms::tools {
 
@@ -25,5 +28,9 @@ struct GenerateArgs {
 };
 void add_generate_options(CLI::App& app, GenerateArgs& args);
 int run_generate(const GenerateArgs& args);
+
+// `mmserve bench` (tools/bench.cc): options straight into bench::BenchOptions.
+void add_bench_options(CLI::App& app, bench::BenchOptions& opts);
+int run_bench_command(bench::BenchOptions opts);
 
 }  // namespace mms::tools

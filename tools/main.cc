@@ -1,6 +1,7 @@
 // The single `mmserve` binary: subcommands serve | generate | bench (as they land).
 #include <CLI/CLI.hpp>
 
+#include "bench/bench_runner.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
@@ -9,7 +10,11 @@ int main(int argc, char** argv) {
   mms::tools::GenerateArgs gen;
   CLI::App* g = app.add_subcommand("generate", "Generate a continuation of a prompt");
   mms::tools::add_generate_options(*g, gen);
+  mms::bench::BenchOptions bench;
+  CLI::App* b = app.add_subcommand("bench", "Load an OpenAI-compatible server and report latency, SLO goodput");
+  mms::tools::add_bench_options(*b, bench);
   CLI11_PARSE(app, argc, argv);
   if (g->parsed()) return mms::tools::run_generate(gen);
+  if (b->parsed()) return mms::tools::run_bench_command(bench);
   return 1;
 }
