@@ -22,7 +22,7 @@ struct Budget {
     if (steps_left < 0) fail("template exceeded its evaluation step limit", TemplateError::Kind::kLimit);
   }
   void charge_bytes(size_t n) {
-    if (n > max_string_bytes) fail("template output exceeds the size limit", TemplateError::Kind::kLimit);
+    if (n > max_string_bytes) fail("template string exceeds the size limit", TemplateError::Kind::kLimit);
     charge(static_cast<int64_t>(n / 16) + 1);
   }
 };

@@ -34,7 +34,7 @@ struct ChatTemplateOptions {
   // Time for strftime_now(), seconds since the epoch, formatted in local time; unset: the system clock.
   std::optional<int64_t> now_unix_s;
   size_t max_output_bytes = size_t{32} << 20;  // longer prompts fail with ResourceExhausted
-  int64_t max_steps = 20'000'000;              // evaluation work bound (loops, string building)
+  int64_t max_steps = 5'000'000;              // evaluation work bound (loops, string building)
 };
 
 class ChatTemplate {

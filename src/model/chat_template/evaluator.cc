@@ -7,7 +7,7 @@ namespace mms::jinja {
 namespace {
 
 constexpr int kMaxEvalDepth = 400;  // nested eval/exec/macro frames: bounds native stack use
-constexpr int64_t kMaxRange = 10'000'000;
+constexpr int64_t kMaxRange = 100'000;  // elements of one range()
 
 bool contains_namespace(const Value& v) {
   if (v.is_namespace()) return true;
@@ -107,13 +107,15 @@ class Evaluator {
       fail("range expected 1 to 3 arguments");
     }
     if (step == 0) fail("range() arg 3 must not be zero");
+    // Element count computed up front (in 128 bits) so a huge range fails before allocating anything.
+    __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+    __int128 count = span <= 0 ? 0 : (span + (step > 0 ? step : -static_cast<__int128>(step)) - 1) /
+                                          (step > 0 ? step : -static_cast<__int128>(step));
+    if (count > kMaxRange) fail("range too large", TemplateError::Kind::kLimit);
+    budget_.charge(static_cast<int64_t>(count));
     ValueArray out;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-      if (static_cast<int64_t>(out.size()) >= kMaxRange) fail("range too large", TemplateError::Kind::kLimit);
-      budget_.charge(1);
-      out.emplace_back(i);
-      if ((step > 0 && i > INT64_MAX - step) || (step < 0 && i < INT64_MIN - step)) break;
-    }
+    out.reserve(static_cast<size_t>(count));
+    for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) out.emplace_back(start + k * step);
     return Value::array(std::move(out));
   }
 
@@ -233,22 +235,38 @@ class Evaluator {
   }
 
   Flow exec_for(const Stmt& s, std::string& out) {
-    std::vector<Value> items = iterate(eval(*s.expr));
-    budget_.charge(static_cast<int64_t>(items.size()));
+    const Value iterable = eval(*s.expr);
+    std::vector<Value> materialized;
+    const std::vector<Value>* source = &materialized;
+    if (iterable.is_array()) {
+      source = &iterable.array_items();  // kept alive by `iterable`; no copy
+    } else {
+      materialized = iterate(iterable);
+    }
+    budget_.charge(static_cast<int64_t>(source->size()));
     if (s.cond) {
       std::vector<Value> kept;
-      for (Value& item : items) {
+      for (const Value& item : *source) {
         int saved = push_frame(cur_);
         assign_targets(s.targets, item);
         bool keep = truthy(eval(*s.cond));
         pop_frame(saved);
-        if (keep) kept.push_back(std::move(item));
+        if (keep) kept.push_back(item);
       }
-      items = std::move(kept);
+      materialized = std::move(kept);
+      source = &materialized;
     }
+    const std::vector<Value>& items = *source;
     if (items.empty()) return exec_body(s.else_body, out);
     const auto n = static_cast<int64_t>(items.size());
+    // One loop.cycle callable per loop, reading the current index.
+    auto index = std::make_shared<int64_t>(0);
+    const Value cycle = Value::callable("cycle", [index](CallArgs& a) -> Value {
+      if (a.args.empty()) fail("no items for cycling given");
+      return a.args[static_cast<size_t>(*index) % a.args.size()];
+    });
     for (int64_t i = 0; i < n; ++i) {
+      *index = i;
       budget_.charge(1);
       int saved = push_frame(cur_);
       assign_targets(s.targets, items[static_cast<size_t>(i)]);
@@ -265,10 +283,7 @@ class Evaluator {
       loop.items.emplace_back("depth0", Value(0));
       if (i > 0) loop.items.emplace_back("previtem", items[static_cast<size_t>(i - 1)]);
       if (i + 1 < n) loop.items.emplace_back("nextitem", items[static_cast<size_t>(i + 1)]);
-      loop.items.emplace_back("cycle", Value::callable("cycle", [i](CallArgs& a) -> Value {
-        if (a.args.empty()) fail("no items for cycling given");
-        return a.args[static_cast<size_t>(i) % a.args.size()];
-      }));
+      loop.items.emplace_back("cycle", cycle);
       assign("loop", Value::object(std::move(loop)));
       Flow f = exec_body(s.body, out);
       pop_frame(saved);

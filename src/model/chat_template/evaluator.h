@@ -14,7 +14,7 @@ namespace mms::jinja {
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{32} << 20;  // also bounds any single string value
-  int64_t max_steps = 20'000'000;              // evaluation steps (+1 per 16 bytes of strings built)
+  int64_t max_steps = 5'000'000;              // evaluation steps (+1 per 16 bytes of strings built)
   int max_call_depth = 64;                     // macro recursion
 };
 
