@@ -8,15 +8,10 @@
 #include <span>
 #include <vector>
 
+#include "sched/sampling_params.h"
+
 namespace mms {
 
-struct SamplingParams {
-  double temperature = 0.0;  // 0 = greedy
-  double top_p = 1.0;        // (0, 1]
-  int64_t top_k = 0;         // 0 = off
-  double min_p = 0.0;        // [0, 1)
-  uint64_t seed = 0;
-};
 
 class Sampler {
  public:
