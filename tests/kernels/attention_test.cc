@@ -1,6 +1,7 @@
 // write_kv and paged_attention variants against ref on batches that mix prefill, chunked prefill and
 // decode sequences, GQA ratios 1/4/7, head_dim 20..128, block sizes 16 and 5, shuffled block tables.
 // Unwritten KV slots hold NaN, so a kernel that reads past a sequence's context fails the comparison.
+// Every fast variant also takes f16 K/V; it is checked against ref on f32 K/V holding the same rounded values.
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -83,8 +84,21 @@ struct KvStorage {
   }
 };
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+template <typename T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+std::vector<uint16_t> to_f16(const std::vector<float>& x) {
+  std::vector<uint16_t> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = f32_to_f16(x[i]);
+  return out;
+}
+
+std::vector<float> round_through_f16(const std::vector<float>& x) {
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = f16_to_f32(f32_to_f16(x[i]));
+  return out;
 }
 
 std::vector<Scenario> scenarios() {
@@ -111,6 +125,16 @@ TEST_P(WriteKvVariantTest, MatchesRefExactly) {
     v.fn(batch.k_rows.data(), batch.v_rows.data(), batch.slot_mapping.data(), n, got.layer);
     EXPECT_TRUE(same_bits(got.k, want.k)) << v.name << " head_dim=" << sc.head_dim;
     EXPECT_TRUE(same_bits(got.v, want.v)) << v.name << " head_dim=" << sc.head_dim;
+
+    // f16 storage: each written element is f32_to_f16 of the f32 one; the rest keep their NaN fill.
+    std::vector<uint16_t> k16 = to_f16(std::vector<float>(want.k.size(), NAN)), v16 = k16;
+    PagedKvLayer half = got.layer;
+    half.k = k16.data();
+    half.v = v16.data();
+    half.dtype = DType::kF16;
+    v.fn(batch.k_rows.data(), batch.v_rows.data(), batch.slot_mapping.data(), n, half);
+    EXPECT_TRUE(same_bits(k16, to_f16(want.k))) << v.name << " f16 head_dim=" << sc.head_dim;
+    EXPECT_TRUE(same_bits(v16, to_f16(want.v))) << v.name << " f16 head_dim=" << sc.head_dim;
   }
 }
 INSTANTIATE_TEST_SUITE_P(All, WriteKvVariantTest, ::testing::ValuesIn(testing::non_ref(write_kv_variants())),
@@ -132,6 +156,24 @@ TEST_P(PagedAttentionVariantTest, MatchesRef) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(sc.head_dim));
     std::vector<float> want(batch.q.size());
     ref::paged_attention(batch.q.data(), kv.layer, md, sc.n_heads, scale, want.data());
+    // f16 K/V vs ref on f32 K/V rounded the same way.
+    std::vector<uint16_t> k16 = to_f16(kv.k), v16 = to_f16(kv.v);
+    PagedKvLayer half = kv.layer;
+    half.k = k16.data();
+    half.v = v16.data();
+    half.dtype = DType::kF16;
+    std::vector<float> k_rounded = round_through_f16(kv.k), v_rounded = round_through_f16(kv.v);
+    PagedKvLayer rounded = kv.layer;
+    rounded.k = k_rounded.data();
+    rounded.v = v_rounded.data();
+    std::vector<float> want16(batch.q.size()), got16(batch.q.size(), NAN);
+    ref::paged_attention(batch.q.data(), rounded, md, sc.n_heads, scale, want16.data());
+    v.fn(batch.q.data(), half, md, sc.n_heads, scale, got16.data());
+    const float err16 = mms::testing::rel_error(got16.data(), want16.data(), want16.size());
+    EXPECT_LE(err16, 1e-5f) << v.name << " f16 KV heads=" << sc.n_heads << "/" << sc.n_kv_heads
+                            << " head_dim=" << sc.head_dim;
+    report.add(std::string(v.name) + " f16 KV", err16);
+
     for (int threads : {saved, 1, 3}) {
       set_compute_threads(threads);
       std::vector<float> got(batch.q.size(), NAN);

@@ -4,12 +4,14 @@
 // The item walks the sequence's KV blocks in order up to its last row's position, keeping per row a running
 // max m, sum l and unnormalized output acc (online softmax), so no [q_len, ctx] score matrix is ever built.
 // Items go to the compute threads through a shared counter, largest first (causal prefill is triangular).
+// K/V may be f32 or f16 (converted to f32 in registers with F16C).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "common/check.h"
@@ -36,45 +38,51 @@ struct Scratch {
   std::vector<float> p;    // [block_size rounded up to 8] scores of one block, then their exps
 };
 
+// K/V element type: float for f32, uint16_t (bits) for f16.
+template <DType KT>
+using KvElem = std::conditional_t<KT == DType::kF32, float, uint16_t>;
+
 // s[j] = scale * dot(q, K row j) for the n rows of kb (row stride D).
-void block_scores(const float* q, const float* kb, int64_t n, int64_t D, float scale, float* s) {
+template <DType KT>
+void block_scores(const float* q, const KvElem<KT>* kb, int64_t n, int64_t D, float scale, float* s) {
   const int64_t dv = D / 8 * 8;
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    const float* k0 = kb + j * D;
-    const float* k1 = k0 + D;
-    const float* k2 = k1 + D;
-    const float* k3 = k2 + D;
+    const KvElem<KT>* k0 = kb + j * D;
+    const KvElem<KT>* k1 = k0 + D;
+    const KvElem<KT>* k2 = k1 + D;
+    const KvElem<KT>* k3 = k2 + D;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t d = 0; d < dv; d += 8) {
       const __m256 qv = _mm256_loadu_ps(q + d);
-      a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + d), a0);
-      a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + d), a1);
-      a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2 + d), a2);
-      a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3 + d), a3);
+      a0 = _mm256_fmadd_ps(qv, load8<KT>(k0, d), a0);
+      a1 = _mm256_fmadd_ps(qv, load8<KT>(k1, d), a1);
+      a2 = _mm256_fmadd_ps(qv, load8<KT>(k2, d), a2);
+      a3 = _mm256_fmadd_ps(qv, load8<KT>(k3, d), a3);
     }
     float tail[4] = {0, 0, 0, 0};
     for (int64_t d = dv; d < D; ++d) {
-      tail[0] += q[d] * k0[d];
-      tail[1] += q[d] * k1[d];
-      tail[2] += q[d] * k2[d];
-      tail[3] += q[d] * k3[d];
+      tail[0] += q[d] * load1<KT>(k0, d);
+      tail[1] += q[d] * load1<KT>(k1, d);
+      tail[2] += q[d] * load1<KT>(k2, d);
+      tail[3] += q[d] * load1<KT>(k3, d);
     }
     const __m128 dots = _mm_add_ps(hsum4(a0, a1, a2, a3), _mm_loadu_ps(tail));
     _mm_storeu_ps(s + j, _mm_mul_ps(dots, _mm_set1_ps(scale)));
   }
   for (; j < n; ++j) {
-    const float* k = kb + j * D;
+    const KvElem<KT>* k = kb + j * D;
     __m256 a = _mm256_setzero_ps();
-    for (int64_t d = 0; d < dv; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), a);
+    for (int64_t d = 0; d < dv; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8<KT>(k, d), a);
     float dot = hsum(a);
-    for (int64_t d = dv; d < D; ++d) dot += q[d] * k[d];
+    for (int64_t d = dv; d < D; ++d) dot += q[d] * load1<KT>(k, d);
     s[j] = dot * scale;
   }
 }
 
 // Folds one block's n scores s (room for n rounded up to 8) of one row into its m, l, acc[D].
-void online_softmax_step(float* s, int64_t n, const float* vb, int64_t D, float* m, float* l, float* acc) {
+template <DType KT>
+void online_softmax_step(float* s, int64_t n, const KvElem<KT>* vb, int64_t D, float* m, float* l, float* acc) {
   float block_max = s[0];
   for (int64_t j = 1; j < n; ++j) block_max = std::max(block_max, s[j]);
   const float m_new = std::max(*m, block_max);
@@ -99,11 +107,11 @@ void online_softmax_step(float* s, int64_t n, const float* vb, int64_t D, float*
     __m256 a3 = _mm256_mul_ps(_mm256_loadu_ps(acc + d + 24), vcorr);
     for (int64_t j = 0; j < n; ++j) {
       const __m256 pj = _mm256_broadcast_ss(s + j);
-      const float* v = vb + j * D + d;
-      a0 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v), a0);
-      a1 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 8), a1);
-      a2 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 16), a2);
-      a3 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + 24), a3);
+      const KvElem<KT>* v = vb + j * D + d;
+      a0 = _mm256_fmadd_ps(pj, load8<KT>(v, 0), a0);
+      a1 = _mm256_fmadd_ps(pj, load8<KT>(v, 8), a1);
+      a2 = _mm256_fmadd_ps(pj, load8<KT>(v, 16), a2);
+      a3 = _mm256_fmadd_ps(pj, load8<KT>(v, 24), a3);
     }
     _mm256_storeu_ps(acc + d, a0);
     _mm256_storeu_ps(acc + d + 8, a1);
@@ -112,16 +120,17 @@ void online_softmax_step(float* s, int64_t n, const float* vb, int64_t D, float*
   }
   for (; d + 8 <= D; d += 8) {
     __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d), vcorr);
-    for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(_mm256_broadcast_ss(s + j), _mm256_loadu_ps(vb + j * D + d), a);
+    for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(_mm256_broadcast_ss(s + j), load8<KT>(vb, j * D + d), a);
     _mm256_storeu_ps(acc + d, a);
   }
   for (; d < D; ++d) {
     float a = acc[d] * corr;
-    for (int64_t j = 0; j < n; ++j) a += s[j] * vb[j * D + d];
+    for (int64_t j = 0; j < n; ++j) a += s[j] * load1<KT>(vb, j * D + d);
     acc[d] = a;
   }
 }
 
+template <DType KT>
 void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
             const WorkItem& it, Scratch& sc, float* out) {
   const int64_t D = kv.head_dim;
@@ -146,14 +155,14 @@ void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md,
     const int64_t block = table[p0 / bs];
     MMS_CHECK(block >= 0 && block < kv.num_blocks);
     const int64_t base = (block * kv.n_kv_heads + it.kv_head) * bs * D;
-    const float* kb = static_cast<const float*>(kv.k) + base;
-    const float* vb = static_cast<const float*>(kv.v) + base;
+    const KvElem<KT>* kb = static_cast<const KvElem<KT>*>(kv.k) + base;
+    const KvElem<KT>* vb = static_cast<const KvElem<KT>*>(kv.v) + base;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pos = first_pos + it.q_begin + r / G;
       const int64_t n = std::min(bs, pos - p0 + 1);  // causal: positions <= pos
       if (n <= 0) continue;
-      block_scores(q_row(r), kb, n, D, scale, sc.p.data());
-      online_softmax_step(sc.p.data(), n, vb, D, &sc.m[r], &sc.l[r], sc.acc.data() + r * D);
+      block_scores<KT>(q_row(r), kb, n, D, scale, sc.p.data());
+      online_softmax_step<KT>(sc.p.data(), n, vb, D, &sc.m[r], &sc.l[r], sc.acc.data() + r * D);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
@@ -168,7 +177,7 @@ void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md,
 
 void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
                      float scale, float* out) {
-  MMS_CHECK_MSG(kv.dtype == DType::kF32, "paged_attention: f32 KV only");
+  MMS_CHECK_MSG(kv.dtype == DType::kF32 || kv.dtype == DType::kF16, "paged_attention: f32 or f16 KV only");
   MMS_CHECK(kv.n_kv_heads > 0 && n_heads % kv.n_kv_heads == 0);
   thread_local std::vector<WorkItem> items;  // reused across calls by this calling thread
   items.clear();
@@ -190,7 +199,11 @@ void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMeta
   parallel_for(n_items, 1, [&](int64_t, int64_t) {
     thread_local Scratch scratch;
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      attend(q, kv, md, n_heads, scale, list[i], scratch, out);
+      if (kv.dtype == DType::kF16) {
+        attend<DType::kF16>(q, kv, md, n_heads, scale, list[i], scratch, out);
+      } else {
+        attend<DType::kF32>(q, kv, md, n_heads, scale, list[i], scratch, out);
+      }
   });
 }
 
