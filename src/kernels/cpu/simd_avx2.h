@@ -95,6 +95,7 @@ struct Simd {
   static V load_as_f32(const void* base, int64_t i) {
     return load8<T>(base, i);
   }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static float reduce(V v) { return hsum(v); }
   template <DType T>
