@@ -10,7 +10,8 @@
 namespace mms::kernels {
 
 // One layer's K and V storage: k and v each [num_blocks, n_kv_heads, block_size, head_dim] of `dtype`
-// (f32 now; f16/bf16 later). Slot s = block_id * block_size + offset.
+// (f32; f16 too where the dispatched variants support it: the AVX2 ones do, ref:: is f32 only).
+// Slot s = block_id * block_size + offset.
 struct PagedKvLayer {
   void* k = nullptr;
   void* v = nullptr;

@@ -1,33 +1,83 @@
-// Public entry points: route each op to the fastest implementation this CPU supports. Until the fast
-// CPU versions land, every op runs its reference.
-#include "kernels/activation.h"
-#include "kernels/attention.h"
-#include "kernels/embedding.h"
-#include "kernels/matmul.h"
-#include "kernels/rms_norm.h"
-#include "kernels/rope.h"
-#include "kernels/softmax.h"
+// The variant registry (kernels/variants.h) and the public entry points, which run the best variant this
+// CPU supports; the choice is made once, at first use of each op.
+#include "common/cpu_features.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/variants.h"
 
 namespace mms::kernels {
+namespace {
 
-void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) { ref::matmul(x, M, w, bias, y); }
+bool always() { return true; }
+bool has_avx2() { return cpu_features().has_avx2_fma(); }
+bool has_avx512() { return cpu_features().has_avx512() && cpu_features().has_avx2_fma(); }
+bool has_amx() { return has_avx512() && cpu_features().amx_usable; }
+
+constexpr MatmulVariant kMatmul[] = {
+    {"amx_bf16", has_amx, cpu::avx512::matmul_amx_bf16, /*bf16_compute=*/true},
+    {"avx512", has_avx512, cpu::avx512::matmul},
+    {"avx2", has_avx2, cpu::avx2::matmul},
+    {"ref", always, ref::matmul},
+};
+constexpr RmsNormVariant kRmsNorm[] = {{"avx2", has_avx2, cpu::avx2::rms_norm}, {"ref", always, ref::rms_norm}};
+constexpr RopeVariant kRope[] = {{"avx2", has_avx2, cpu::avx2::rope}, {"ref", always, ref::rope}};
+constexpr SiluMulVariant kSiluMul[] = {{"avx2", has_avx2, cpu::avx2::silu_mul}, {"ref", always, ref::silu_mul}};
+constexpr AddVariant kAdd[] = {{"avx2", has_avx2, cpu::avx2::add}, {"ref", always, ref::add}};
+constexpr SoftmaxVariant kSoftmax[] = {{"avx2", has_avx2, cpu::avx2::softmax}, {"ref", always, ref::softmax}};
+constexpr EmbeddingVariant kEmbedding[] = {{"avx2", has_avx2, cpu::avx2::embedding},
+                                           {"ref", always, ref::embedding}};
+constexpr WriteKvVariant kWriteKv[] = {{"cpu", always, cpu::write_kv}, {"ref", always, ref::write_kv}};
+constexpr PagedAttentionVariant kPagedAttention[] = {{"avx2", has_avx2, cpu::avx2::paged_attention},
+                                                     {"ref", always, ref::paged_attention}};
+
+}  // namespace
+
+std::span<const MatmulVariant> matmul_variants() { return kMatmul; }
+std::span<const RmsNormVariant> rms_norm_variants() { return kRmsNorm; }
+std::span<const RopeVariant> rope_variants() { return kRope; }
+std::span<const SiluMulVariant> silu_mul_variants() { return kSiluMul; }
+std::span<const AddVariant> add_variants() { return kAdd; }
+std::span<const SoftmaxVariant> softmax_variants() { return kSoftmax; }
+std::span<const EmbeddingVariant> embedding_variants() { return kEmbedding; }
+std::span<const WriteKvVariant> write_kv_variants() { return kWriteKv; }
+std::span<const PagedAttentionVariant> paged_attention_variants() { return kPagedAttention; }
+
+void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
+  static const auto fn = best_variant(matmul_variants()).fn;
+  fn(x, M, w, bias, y);
+}
 void rms_norm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* y) {
-  ref::rms_norm(x, w, rows, dim, eps, y);
+  static const auto fn = best_variant(rms_norm_variants()).fn;
+  fn(x, w, rows, dim, eps, y);
 }
 void rope(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions, const float* inv_freq,
           RopePairing pairing) {
-  ref::rope(x, T, n_heads, head_dim, positions, inv_freq, pairing);
+  static const auto fn = best_variant(rope_variants()).fn;
+  fn(x, T, n_heads, head_dim, positions, inv_freq, pairing);
 }
-void silu_mul(const float* gate, const float* up, int64_t n, float* out) { ref::silu_mul(gate, up, n, out); }
-void add(const float* a, const float* b, int64_t n, float* y) { ref::add(a, b, n, y); }
-void softmax(float* x, int64_t rows, int64_t cols) { ref::softmax(x, rows, cols); }
-void embedding(const Tensor& table, const int32_t* ids, int64_t n, float* out) { ref::embedding(table, ids, n, out); }
+void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+  static const auto fn = best_variant(silu_mul_variants()).fn;
+  fn(gate, up, n, out);
+}
+void add(const float* a, const float* b, int64_t n, float* y) {
+  static const auto fn = best_variant(add_variants()).fn;
+  fn(a, b, n, y);
+}
+void softmax(float* x, int64_t rows, int64_t cols) {
+  static const auto fn = best_variant(softmax_variants()).fn;
+  fn(x, rows, cols);
+}
+void embedding(const Tensor& table, const int32_t* ids, int64_t n, float* out) {
+  static const auto fn = best_variant(embedding_variants()).fn;
+  fn(table, ids, n, out);
+}
 void write_kv(const float* k, const float* v, const int32_t* slot_mapping, int64_t T, const PagedKvLayer& kv) {
-  ref::write_kv(k, v, slot_mapping, T, kv);
+  static const auto fn = best_variant(write_kv_variants()).fn;
+  fn(k, v, slot_mapping, T, kv);
 }
 void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
                      float* out) {
-  ref::paged_attention(q, kv, md, n_heads, scale, out);
+  static const auto fn = best_variant(paged_attention_variants()).fn;
+  fn(q, kv, md, n_heads, scale, out);
 }
 
 }  // namespace mms::kernels

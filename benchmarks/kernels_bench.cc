@@ -1,0 +1,193 @@
+// Kernel benchmarks (not tests): matmul at the Qwen2.5-0.5B shapes for decode (M = 1, 8) and prefill
+// (M = 64, 512) in bf16 and f32, the GEMV/GEMM crossover, paged attention, and the elementwise ops.
+// Weights are rotated through copies totalling >= 256 MiB so that every call reads them from DRAM, as
+// decode does (the whole model does not fit in L3). Counters: GB/s of weight bytes read, GFLOP/s.
+//   build/benchmarks/kernels_bench --benchmark_filter=Matmul --benchmark_repetitions=3
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/compute_pool.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/variants.h"
+#include "tensor/host_buffer.h"
+
+namespace mms::kernels {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Copies of a random [N, K] weight in `dtype`, enough of them to defeat the caches.
+struct ColdWeights {
+  std::vector<HostBuffer> copies;
+  std::vector<Tensor> tensors;
+  size_t bytes = 0;
+  ColdWeights(DType dtype, int64_t N, int64_t K) {
+    bytes = static_cast<size_t>(N * K) * dtype_size(dtype);
+    const size_t n_copies = std::max<size_t>(1, (size_t{256} << 20) / bytes + 1);
+    const auto values = random_vector(static_cast<size_t>(std::min<int64_t>(N * K, 1 << 20)), 1);
+    for (size_t c = 0; c < n_copies; ++c) {
+      HostBuffer buf(bytes);
+      for (int64_t i = 0; i < N * K; ++i) {
+        const float v = values[static_cast<size_t>(i) % values.size()];
+        if (dtype == DType::kF32) buf.as<float>()[i] = v;
+        else buf.as<uint16_t>()[i] = dtype == DType::kBF16 ? f32_to_bf16(v) : f32_to_f16(v);
+      }
+      tensors.emplace_back(buf.data(), dtype, Shape{N, K});
+      copies.push_back(std::move(buf));
+    }
+  }
+};
+
+using MatmulFn = void (*)(const float*, int64_t, const Tensor&, const float*, float*);
+
+void run_matmul(benchmark::State& state, MatmulFn fn, DType dtype) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  ColdWeights w(dtype, N, K);
+  const auto x = random_vector(static_cast<size_t>(M * K), 2);
+  const auto bias = random_vector(static_cast<size_t>(N), 3);
+  std::vector<float> y(static_cast<size_t>(M * N));
+  size_t i = 0;
+  fn(x.data(), M, w.tensors[0], bias.data(), y.data());  // warm-up (oneDNN JIT, thread pool)
+  for (auto _ : state) {
+    fn(x.data(), M, w.tensors[i++ % w.tensors.size()], bias.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.bytes) * iters / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * M * N * K * iters / 1e9, benchmark::Counter::kIsRate);
+}
+
+// The dispatched matmul (best variant on this CPU).
+void BM_Matmul_bf16(benchmark::State& s) { run_matmul(s, matmul, DType::kBF16); }
+void BM_Matmul_f32(benchmark::State& s) { run_matmul(s, matmul, DType::kF32); }
+
+void qwen_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K"});
+  for (int64_t M : {1, 8, 64, 512})
+    for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{896, 896}, {128, 896}, {4864, 896}, {896, 4864},
+                                                                 {151936, 896}})
+      if (!(M == 512 && N == 151936)) b->Args({M, N, K});  // lm_head runs on the last token only
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+BENCHMARK(BM_Matmul_bf16)->Apply(qwen_shapes);
+BENCHMARK(BM_Matmul_f32)->Apply(qwen_shapes);
+
+// The library's own f32 peak under our threading: a large square GEMM through the oneDNN path.
+BENCHMARK(BM_Matmul_f32)->Args({2048, 2048, 2048})->ArgNames({"M", "N", "K"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// GEMV kernel vs oneDNN at the same M, to place kGemvMaxRows (AVX2 machines).
+void BM_Gemv_avx2_bf16(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kBF16); }
+void BM_Gemm_dnnl_bf16(benchmark::State& s) {
+  run_matmul(
+      s, [](const float* x, int64_t M, const Tensor& w, const float* b, float* y) {
+        cpu::matmul_gemm_dnnl(x, M, w, b, y, &cpu::avx2::convert_rows_to_f32, false);
+      },
+      DType::kBF16);
+}
+void crossover(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K"});
+  for (int64_t M : {4, 8, 12, 16, 32}) b->Args({M, 4864, 896});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+BENCHMARK(BM_Gemv_avx2_bf16)->Apply(crossover);
+BENCHMARK(BM_Gemm_dnnl_bf16)->Apply(crossover);
+
+// Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.
+// Args: number of sequences, context length each, query rows each (1 = decode, = context: prefill).
+void BM_PagedAttention(benchmark::State& state, const PagedAttentionVariant* v) {
+  const int32_t num_seqs = static_cast<int32_t>(state.range(0));
+  const int32_t ctx = static_cast<int32_t>(state.range(1));
+  const int32_t q_len = static_cast<int32_t>(state.range(2));
+  const int32_t n_heads = 14, n_kv = 2, D = 64, bs = 16;
+  const int32_t blocks_per_seq = (ctx + bs - 1) / bs;
+  const int32_t num_blocks = num_seqs * blocks_per_seq;
+  std::vector<int32_t> table(static_cast<size_t>(num_blocks));
+  std::iota(table.begin(), table.end(), 0);
+  std::shuffle(table.begin(), table.end(), std::mt19937(4));
+  const size_t kv_elems = static_cast<size_t>(num_blocks) * n_kv * bs * D;
+  const auto k = random_vector(kv_elems, 5), vv = random_vector(kv_elems, 6);
+  std::vector<int32_t> qsl(static_cast<size_t>(num_seqs + 1)), lens(static_cast<size_t>(num_seqs), ctx);
+  for (int32_t s = 0; s <= num_seqs; ++s) qsl[s] = s * q_len;
+  const int64_t T = static_cast<int64_t>(num_seqs) * q_len;
+  const auto q = random_vector(static_cast<size_t>(T * n_heads * D), 7);
+  std::vector<float> out(q.size());
+  const PagedKvLayer layer{const_cast<float*>(k.data()), const_cast<float*>(vv.data()), DType::kF32, num_blocks, bs,
+                           n_kv, D};
+  const AttentionMetadata md{num_seqs, qsl.data(), lens.data(), table.data(), blocks_per_seq};
+  for (auto _ : state) v->fn(q.data(), layer, md, n_heads, 0.125f, out.data());
+  // Causal FLOPs: QK^T and PV over each query row's visible positions.
+  double positions = 0;
+  for (int32_t i = 0; i < q_len; ++i) positions += ctx - q_len + i + 1;
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * D * n_heads * positions * num_seqs * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+void register_attention() {
+  for (const PagedAttentionVariant& v : paged_attention_variants()) {
+    if (!v.available()) continue;
+    auto* b = benchmark::RegisterBenchmark((std::string("BM_PagedAttention/") + v.name).c_str(), BM_PagedAttention, &v);
+    b->ArgNames({"seqs", "ctx", "q"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+    b->Args({1, 1024, 1})->Args({1, 4096, 1})->Args({16, 1024, 1})->Args({1, 512, 512})->Args({1, 2048, 512});
+  }
+}
+
+// Elementwise ops at decode and prefill sizes: dispatched vs ref.
+template <typename V, typename Setup>
+void register_elementwise(const char* op, std::span<const V> variants, Setup setup) {
+  for (const V& v : variants) {
+    if (!v.available()) continue;
+    auto* b = benchmark::RegisterBenchmark((std::string("BM_") + op + "/" + v.name).c_str(),
+                                           [&v, setup](benchmark::State& s) { setup(s, v.fn); });
+    b->Arg(1)->Arg(512)->ArgName("T")->UseRealTime()->Unit(benchmark::kMicrosecond);
+  }
+}
+
+void register_elementwise_all() {
+  register_elementwise("RmsNorm", rms_norm_variants(), [](benchmark::State& s, auto fn) {
+    const int64_t T = s.range(0), H = 896;
+    const auto x = random_vector(static_cast<size_t>(T * H), 8), w = random_vector(static_cast<size_t>(H), 9);
+    std::vector<float> y(x.size());
+    for (auto _ : s) fn(x.data(), w.data(), T, H, 1e-6f, y.data());
+  });
+  register_elementwise("SiluMul", silu_mul_variants(), [](benchmark::State& s, auto fn) {
+    const int64_t n = s.range(0) * 4864;
+    const auto g = random_vector(static_cast<size_t>(n), 10), u = random_vector(static_cast<size_t>(n), 11);
+    std::vector<float> y(g.size());
+    for (auto _ : s) fn(g.data(), u.data(), n, y.data());
+  });
+  register_elementwise("Rope", rope_variants(), [](benchmark::State& s, auto fn) {
+    const int64_t T = s.range(0), heads = 14, D = 64;
+    auto x = random_vector(static_cast<size_t>(T * heads * D), 12);
+    std::vector<int32_t> pos(static_cast<size_t>(T));
+    std::iota(pos.begin(), pos.end(), 100);
+    std::vector<float> inv_freq(D / 2);
+    for (int64_t j = 0; j < D / 2; ++j) inv_freq[j] = std::pow(1e6f, -2.f * j / D);
+    for (auto _ : s) fn(x.data(), T, heads, D, pos.data(), inv_freq.data(), RopePairing::kNeox);
+  });
+  register_elementwise("Softmax", softmax_variants(), [](benchmark::State& s, auto fn) {
+    const int64_t rows = std::min<int64_t>(s.range(0), 8), cols = 151936;  // sampling over the vocabulary
+    const auto x0 = random_vector(static_cast<size_t>(rows * cols), 13);
+    auto x = x0;
+    for (auto _ : s) fn(x.data(), rows, cols);
+  });
+}
+
+const bool registered = (register_attention(), register_elementwise_all(), true);
+
+}  // namespace
+}  // namespace mms::kernels
+
+BENCHMARK_MAIN();

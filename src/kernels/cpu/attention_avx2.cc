@@ -1,0 +1,210 @@
+// AVX2 paged attention, flash-attention style. A work item is (sequence, KV head, block of up to
+// kQueryBlock query positions); its rows are every (query position, query head of that KV head's group),
+// so each K/V block is read from memory once per item and reused from L1 by all the group's heads (GQA).
+// The item walks the sequence's KV blocks in order up to its last row's position, keeping per row a running
+// max m, sum l and unnormalized output acc (online softmax), so no [q_len, ctx] score matrix is ever built.
+// Items go to the compute threads through a shared counter, largest first (causal prefill is triangular).
+// K/V may be f32 or f16 (converted to f32 in registers with F16C).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "common/check.h"
+#include "common/compute_pool.h"
+#include "kernels/cpu/cpu_kernels.h"
+
+#pragma GCC target("avx2,fma,f16c")  // below here only; see matmul_avx2.cc
+#include "kernels/cpu/simd_avx2.h"
+
+namespace mms::kernels::cpu::avx2 {
+namespace {
+
+constexpr int32_t kQueryBlock = 16;
+
+struct WorkItem {
+  int32_t seq, kv_head, q_begin, q_end;  // query rows [q_begin, q_end) of the sequence
+  int64_t cost;                           // ~ rows x context positions
+};
+
+struct Scratch {
+  std::vector<float> acc;  // [rows, D] unnormalized outputs
+  std::vector<float> m;    // [rows] running max of scaled scores
+  std::vector<float> l;    // [rows] running sum of exp(score - m)
+  std::vector<float> p;    // [block_size rounded up to 8] scores of one block, then their exps
+};
+
+// K/V element type: float for f32, uint16_t (bits) for f16.
+template <DType KT>
+using KvElem = std::conditional_t<KT == DType::kF32, float, uint16_t>;
+
+// s[j] = scale * dot(q, K row j) for the n rows of kb (row stride D).
+template <DType KT>
+void block_scores(const float* q, const KvElem<KT>* kb, int64_t n, int64_t D, float scale, float* s) {
+  const int64_t dv = D / 8 * 8;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const KvElem<KT>* k0 = kb + j * D;
+    const KvElem<KT>* k1 = k0 + D;
+    const KvElem<KT>* k2 = k1 + D;
+    const KvElem<KT>* k3 = k2 + D;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t d = 0; d < dv; d += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + d);
+      a0 = _mm256_fmadd_ps(qv, load8<KT>(k0, d), a0);
+      a1 = _mm256_fmadd_ps(qv, load8<KT>(k1, d), a1);
+      a2 = _mm256_fmadd_ps(qv, load8<KT>(k2, d), a2);
+      a3 = _mm256_fmadd_ps(qv, load8<KT>(k3, d), a3);
+    }
+    float tail[4] = {0, 0, 0, 0};
+    for (int64_t d = dv; d < D; ++d) {
+      tail[0] += q[d] * load1<KT>(k0, d);
+      tail[1] += q[d] * load1<KT>(k1, d);
+      tail[2] += q[d] * load1<KT>(k2, d);
+      tail[3] += q[d] * load1<KT>(k3, d);
+    }
+    const __m128 dots = _mm_add_ps(hsum4(a0, a1, a2, a3), _mm_loadu_ps(tail));
+    _mm_storeu_ps(s + j, _mm_mul_ps(dots, _mm_set1_ps(scale)));
+  }
+  for (; j < n; ++j) {
+    const KvElem<KT>* k = kb + j * D;
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t d = 0; d < dv; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8<KT>(k, d), a);
+    float dot = hsum(a);
+    for (int64_t d = dv; d < D; ++d) dot += q[d] * load1<KT>(k, d);
+    s[j] = dot * scale;
+  }
+}
+
+// Folds one block's n scores s (room for n rounded up to 8) of one row into its m, l, acc[D].
+template <DType KT>
+void online_softmax_step(float* s, int64_t n, const KvElem<KT>* vb, int64_t D, float* m, float* l, float* acc) {
+  float block_max = s[0];
+  for (int64_t j = 1; j < n; ++j) block_max = std::max(block_max, s[j]);
+  const float m_new = std::max(*m, block_max);
+  const float corr = std::exp(*m - m_new);  // 0 on the first block (m = -inf)
+  *m = m_new;
+  const int64_t n8 = (n + 7) / 8 * 8;
+  for (int64_t j = n; j < n8; ++j) s[j] = -INFINITY;  // exp() gives 0
+  __m256 sum = _mm256_setzero_ps();
+  for (int64_t j = 0; j < n8; j += 8) {
+    const __m256 e = avx2::exp(_mm256_sub_ps(_mm256_loadu_ps(s + j), _mm256_set1_ps(m_new)));
+    _mm256_storeu_ps(s + j, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  *l = *l * corr + hsum(sum);
+
+  const __m256 vcorr = _mm256_set1_ps(corr);
+  int64_t d = 0;
+  for (; d + 32 <= D; d += 32) {
+    __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(acc + d), vcorr);
+    __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(acc + d + 8), vcorr);
+    __m256 a2 = _mm256_mul_ps(_mm256_loadu_ps(acc + d + 16), vcorr);
+    __m256 a3 = _mm256_mul_ps(_mm256_loadu_ps(acc + d + 24), vcorr);
+    for (int64_t j = 0; j < n; ++j) {
+      const __m256 pj = _mm256_broadcast_ss(s + j);
+      const KvElem<KT>* v = vb + j * D + d;
+      a0 = _mm256_fmadd_ps(pj, load8<KT>(v, 0), a0);
+      a1 = _mm256_fmadd_ps(pj, load8<KT>(v, 8), a1);
+      a2 = _mm256_fmadd_ps(pj, load8<KT>(v, 16), a2);
+      a3 = _mm256_fmadd_ps(pj, load8<KT>(v, 24), a3);
+    }
+    _mm256_storeu_ps(acc + d, a0);
+    _mm256_storeu_ps(acc + d + 8, a1);
+    _mm256_storeu_ps(acc + d + 16, a2);
+    _mm256_storeu_ps(acc + d + 24, a3);
+  }
+  for (; d + 8 <= D; d += 8) {
+    __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d), vcorr);
+    for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(_mm256_broadcast_ss(s + j), load8<KT>(vb, j * D + d), a);
+    _mm256_storeu_ps(acc + d, a);
+  }
+  for (; d < D; ++d) {
+    float a = acc[d] * corr;
+    for (int64_t j = 0; j < n; ++j) a += s[j] * load1<KT>(vb, j * D + d);
+    acc[d] = a;
+  }
+}
+
+template <DType KT>
+void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
+            const WorkItem& it, Scratch& sc, float* out) {
+  const int64_t D = kv.head_dim;
+  const int64_t bs = kv.block_size;
+  const int64_t G = n_heads / kv.n_kv_heads;
+  const int64_t q0 = md.query_start_loc[it.seq];
+  const int64_t q_len = md.query_start_loc[it.seq + 1] - q0;
+  const int64_t first_pos = md.seq_lens[it.seq] - q_len;  // position of the sequence's query row 0
+  const int64_t last_pos = first_pos + it.q_end - 1;      // of this item's last row
+  const int32_t* table = md.block_tables + static_cast<int64_t>(it.seq) * md.max_blocks_per_seq;
+  const int64_t rows = (it.q_end - it.q_begin) * G;       // row r: query it.q_begin + r / G, head r % G
+
+  sc.acc.assign(static_cast<size_t>(rows * D), 0.f);
+  sc.m.assign(static_cast<size_t>(rows), -INFINITY);
+  sc.l.assign(static_cast<size_t>(rows), 0.f);
+  sc.p.resize(static_cast<size_t>((bs + 7) / 8 * 8));
+  auto q_row = [&](int64_t r) {
+    return q + ((q0 + it.q_begin + r / G) * n_heads + it.kv_head * G + r % G) * D;
+  };
+
+  for (int64_t p0 = 0; p0 <= last_pos; p0 += bs) {
+    const int64_t block = table[p0 / bs];
+    MMS_CHECK(block >= 0 && block < kv.num_blocks);
+    const int64_t base = (block * kv.n_kv_heads + it.kv_head) * bs * D;
+    const KvElem<KT>* kb = static_cast<const KvElem<KT>*>(kv.k) + base;
+    const KvElem<KT>* vb = static_cast<const KvElem<KT>*>(kv.v) + base;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = first_pos + it.q_begin + r / G;
+      const int64_t n = std::min(bs, pos - p0 + 1);  // causal: positions <= pos
+      if (n <= 0) continue;
+      block_scores<KT>(q_row(r), kb, n, D, scale, sc.p.data());
+      online_softmax_step<KT>(sc.p.data(), n, vb, D, &sc.m[r], &sc.l[r], sc.acc.data() + r * D);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + (q_row(r) - q);
+    const float* a = sc.acc.data() + r * D;
+    const float inv = 1.0f / sc.l[r];
+    for (int64_t d = 0; d < D; ++d) o[d] = a[d] * inv;
+  }
+}
+
+}  // namespace
+
+void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
+                     float scale, float* out) {
+  MMS_CHECK_MSG(kv.dtype == DType::kF32 || kv.dtype == DType::kF16, "paged_attention: f32 or f16 KV only");
+  MMS_CHECK(kv.n_kv_heads > 0 && n_heads % kv.n_kv_heads == 0);
+  thread_local std::vector<WorkItem> items;  // reused across calls by this calling thread
+  items.clear();
+  const int64_t G = n_heads / kv.n_kv_heads;
+  for (int32_t s = 0; s < md.num_seqs; ++s) {
+    const int32_t q_len = md.query_start_loc[s + 1] - md.query_start_loc[s];
+    const int64_t first_pos = md.seq_lens[s] - q_len;
+    for (int32_t qb = 0; qb < q_len; qb += kQueryBlock) {
+      const int32_t qe = std::min(q_len, qb + kQueryBlock);
+      const int64_t cost = (qe - qb) * G * (first_pos + qe);
+      for (int32_t h = 0; h < kv.n_kv_heads; ++h) items.push_back({s, h, qb, qe, cost});
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const WorkItem& a, const WorkItem& b) { return a.cost > b.cost; });
+  const WorkItem* list = items.data();
+  const int64_t n_items = static_cast<int64_t>(items.size());
+  std::atomic<int64_t> next{0};
+  // One task per thread (at most one per item); each pulls items from the shared counter until none remain.
+  parallel_for(n_items, 1, [&](int64_t, int64_t) {
+    thread_local Scratch scratch;
+    for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
+      if (kv.dtype == DType::kF16) {
+        attend<DType::kF16>(q, kv, md, n_heads, scale, list[i], scratch, out);
+      } else {
+        attend<DType::kF32>(q, kv, md, n_heads, scale, list[i], scratch, out);
+      }
+  });
+}
+
+}  // namespace mms::kernels::cpu::avx2

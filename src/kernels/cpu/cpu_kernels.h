@@ -1,0 +1,51 @@
+// Fast CPU implementations of the ops in kernels/<op>.h, one namespace per ISA. Internal to kernels/:
+// dispatch.cc lists them in the variant registry (kernels/variants.h); nothing else calls them directly.
+// Each has exactly the contract of its ref:: counterpart; the caller checks the CPU first.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/attention.h"
+#include "kernels/rope.h"
+#include "tensor/tensor.h"
+
+namespace mms::kernels::cpu {
+
+// Converts rows [n0, n0 + rows) of a 2-D f16/bf16 weight to f32 (out is [rows, K]).
+using ConvertRowsFn = void (*)(const Tensor& w, int64_t n0, int64_t rows, float* out);
+
+// Prefill-shaped matmul through oneDNN, called single-threaded on each compute thread for a slice of N.
+// f32 weights: dnnl_sgemm. f16/bf16: panels of W converted by `convert` to f32, then dnnl_sgemm; with
+// bf16_gemm and bf16 weights, x is rounded to bf16 once and dnnl_gemm_bf16bf16f32 (AMX) runs instead.
+void matmul_gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* bias, float* y,
+                      ConvertRowsFn convert, bool bf16_gemm);
+
+// Generic C++ (no ISA requirement beyond the baseline).
+void write_kv(const float* k, const float* v, const int32_t* slot_mapping, int64_t T, const PagedKvLayer& kv);
+
+namespace avx2 {  // AVX2 + FMA + F16C
+// M <= kGemvMaxRows streams W once (GEMV); larger M goes to matmul_gemm_dnnl.
+void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+void gemv(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+void convert_rows_to_f32(const Tensor& w, int64_t n0, int64_t rows, float* out);
+void rms_norm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* y);
+void rope(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions, const float* inv_freq,
+          RopePairing pairing);
+void silu_mul(const float* gate, const float* up, int64_t n, float* out);
+void add(const float* a, const float* b, int64_t n, float* y);
+void softmax(float* x, int64_t rows, int64_t cols);
+void embedding(const Tensor& table, const int32_t* ids, int64_t n, float* out);
+void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
+                     float scale, float* out);
+}  // namespace avx2
+
+namespace avx512 {  // AVX-512 F/BW/VL + FMA + F16C
+void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+// Same, but bf16 weights at prefill shapes go through dnnl_gemm_bf16bf16f32 (AMX tiles when usable).
+void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+}  // namespace avx512
+
+// Largest M that the GEMV path takes (measured crossover with oneDNN's sgemm, bench/kernels_bench.cc).
+inline constexpr int64_t kGemvMaxRows = 8;
+
+}  // namespace mms::kernels::cpu
