@@ -19,7 +19,13 @@ constexpr size_t kMinKvBytes = 8 + 4 + 1;   // key length, type, smallest value
 constexpr size_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims, type, offset
 
 std::string at(const ByteReader& r) { return " at offset " + std::to_string(r.pos()); }
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// 's' (built by appends: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(s) + "'").
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.append(1, '\'').append(s).append(1, '\'');
+  return out;
+}
 
 class Parser {
  public:
