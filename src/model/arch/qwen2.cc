@@ -68,6 +68,11 @@ class Qwen2Model final : public CausalLm {
       layers_.push_back(L);
     }
     inv_freq_ = rope_inv_freq(c);
+    // llama.cpp stores Llama 3's RoPE scaling as per-pair frequency divisors instead of metadata.
+    if (w.has("rope_freqs.weight")) {
+      MMS_ASSIGN_OR_RETURN(const float* factors, params_.get(w, "rope_freqs.weight", D / 2));
+      for (int64_t j = 0; j < D / 2; ++j) inv_freq_[j] /= factors[j];
+    }
     return ok_status();
   }
 
