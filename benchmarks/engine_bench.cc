@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/compute_pool.h"
+#include "common/openmp_env.h"
 #include "engine/engine_options.h"
 #include "model/causal_lm.h"
 #include "model/model_loader.h"
@@ -83,6 +84,7 @@ void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, in
 }  // namespace
 
 int main(int argc, char** argv) {
+  mms::ensure_openmp_wait_policy(argv);
   CLI::App app{"mmserve engine benchmark"};
   std::string model = "tests/data/qwen2.5-0.5b-instruct.config.json";
   std::string load_format = "dummy";

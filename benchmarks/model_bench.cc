@@ -12,6 +12,7 @@
 #include "benchmarks/membw.h"
 #include "common/compute_pool.h"
 #include "common/cpu_features.h"
+#include "common/openmp_env.h"
 #include "exec/generator.h"
 #include "model/causal_lm.h"
 #include "model/model_loader.h"
@@ -41,6 +42,7 @@ std::vector<int32_t> random_prompt(std::mt19937& rng, int64_t vocab, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ensure_openmp_wait_policy(argv);
   CLI::App app{"mmserve model benchmark"};
   std::string model = "tests/data/qwen2.5-0.5b-instruct.config.json";
   std::string load_format = "dummy";

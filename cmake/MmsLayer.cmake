@@ -38,6 +38,6 @@ function(mms_layer_tests)
   # executable wait for (and fail with) the mmserve link, even those that never run the binary.
   gtest_discover_tests(${exe}
     PROPERTIES LABELS ${T_LABEL}
-               ENVIRONMENT "MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=${CMAKE_BINARY_DIR}/tools/mmserve"
+               ENVIRONMENT "OMP_WAIT_POLICY=passive;MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=${CMAKE_BINARY_DIR}/tools/mmserve"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/bench_runner.h"
+#include "common/openmp_env.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
+  mms::ensure_openmp_wait_policy(argv);
   CLI::App app{"mmserve: serving multimodal LLMs"};
   app.require_subcommand(1);
   mms::tools::GenerateArgs gen;
