@@ -27,11 +27,7 @@ struct EngineRequest {
   int32_t priority = 0;                    // lower first under the priority policy
 };
 
-struct TokenLogprob {
-  int32_t token_id = 0;
-  float logprob = 0;
-  std::vector<std::pair<int32_t, float>> top;  // top-k (token, logprob), best first
-};
+// TokenLogprob (token_id, logprob, top) is defined in sched/sampling_params.h.
 
 struct RequestOutput {
   ReqId req_id;
@@ -70,6 +66,8 @@ class AsyncEngine {
   // callback receives a final output with finish_reason kAbort.
   virtual void abort_request(const ReqId& req_id) = 0;
   virtual EngineStats stats() const = 0;
+  // Prompt + output tokens one request may take (the model's context capped by KV capacity); 0 if unknown.
+  virtual int64_t max_model_len() const { return 0; }
   // Stops accepting requests, lets in-flight ones finish for up to drain_timeout_s, aborts the rest,
   // joins the engine thread. Idempotent.
   virtual void shutdown(double drain_timeout_s) = 0;

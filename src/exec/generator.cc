@@ -90,7 +90,8 @@ std::vector<GenerationOutput> Generator::generate(const std::vector<GenerationRe
     st.prefill_tokens += builder.num_tokens();
     for (size_t k = 0; k < finishing.size(); ++k) {
       const size_t i = finishing[k];
-      if (!done[i]) accept(i, samplers[i].sample(std::span<const float>(logits).subspan(k * c.vocab_size, c.vocab_size)));
+      if (!done[i]) accept(i, samplers[i].sample(std::span<const float>(logits).subspan(k * c.vocab_size, c.vocab_size),
+                                                 {reqs[i].prompt, out[i].tokens}).token_id);
     }
     while (next < n && computed[next] == static_cast<int32_t>(reqs[next].prompt.size())) ++next;
   }
@@ -115,7 +116,9 @@ std::vector<GenerationOutput> Generator::generate(const std::vector<GenerationRe
     ++st.decode_steps;
     st.decode_tokens += static_cast<int64_t>(live.size());
     for (size_t k = 0; k < live.size(); ++k) {
-      accept(live[k], samplers[live[k]].sample(std::span<const float>(logits).subspan(k * c.vocab_size, c.vocab_size)));
+      const size_t i = live[k];
+      accept(i, samplers[i].sample(std::span<const float>(logits).subspan(k * c.vocab_size, c.vocab_size),
+                                   {reqs[i].prompt, out[i].tokens}).token_id);
     }
   }
   st.decode_seconds = seconds_since(t0);

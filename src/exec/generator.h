@@ -13,6 +13,7 @@
 #include "exec/kv_storage.h"
 #include "exec/sampler.h"
 #include "model/causal_lm.h"
+#include "sched/request.h"  // FinishReason
 
 namespace mms {
 
@@ -23,8 +24,6 @@ struct GenerationRequest {
   std::vector<int32_t> stop_token_ids;  // e.g. EOS ids; ignored with ignore_eos
   bool ignore_eos = false;
 };
-
-enum class FinishReason { kLength, kStop };
 
 struct GenerationOutput {
   std::vector<int32_t> tokens;

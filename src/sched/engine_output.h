@@ -14,6 +14,7 @@ namespace mms {
 struct EngineOutput {
   ReqId req_id;
   std::vector<int32_t> new_token_ids;  // outputs produced this step (never re-sent after a preemption)
+  std::vector<TokenLogprob> logprobs;  // parallel to new_token_ids when sampling.logprobs is set
   std::optional<FinishReason> finish_reason;  // set on the request's last output
   std::optional<int32_t> stop_reason;         // the stop token id, when one (not EOS) finished it
   int64_t num_cached_tokens = 0;              // prompt tokens served from the prefix cache

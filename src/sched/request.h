@@ -10,6 +10,7 @@
 
 #include "kv/block_hash.h"
 #include "kv/kv_types.h"
+#include "sched/sampling_params.h"
 
 namespace mms {
 
@@ -45,6 +46,7 @@ struct Request {
 
   ReqId req_id;
   StopParams stop;
+  SamplingParams sampling;       // carried to the executor opaquely
   int32_t priority = 0;          // lower is served first under the priority policy
   int64_t arrival_time_ns = -1;  // -1: stamped by Scheduler::add_request from its clock
   ExtraKeysFn extra_keys;        // media content hashes per block (empty for text)

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace mms {
 
@@ -18,6 +20,15 @@ struct SamplingParams {
   double repetition_penalty = 1.0;  // HF/vLLM semantics, > 0; applies to prompt and output tokens
   // Top log-probabilities to return per sampled token; nullopt = no logprobs (0 = only the sampled one).
   std::optional<int32_t> logprobs;
+};
+
+// The log-probability of one sampled token and the top alternatives (vLLM's Logprob). Log-probabilities
+// are taken from the model's raw logits (log_softmax before penalties, temperature and filtering:
+// vLLM's default "raw_logprobs").
+struct TokenLogprob {
+  int32_t token_id = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // top-k (token, logprob), best first, ties by lower id
 };
 
 }  // namespace mms

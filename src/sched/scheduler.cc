@@ -201,7 +201,8 @@ SchedulerOutput Scheduler::build_output(Step& step) {
   for (Request* r : step.scheduled_new) {
     auto prompt = r->prompt_token_ids();
     out.scheduled_new_reqs.push_back(NewRequestData{r->req_id, std::vector<int32_t>(prompt.begin(), prompt.end()),
-                                                    kv_.get_blocks(r->req_id).block_ids, r->num_computed_tokens});
+                                                    kv_.get_blocks(r->req_id).block_ids, r->num_computed_tokens,
+                                                    r->sampling});
   }
   for (Request* r : step.scheduled_resumed) {
     CachedRequestData d;
@@ -244,21 +245,26 @@ EngineOutputs Scheduler::update_from_output(const SchedulerOutput& so, const Mod
     if (r->num_computed_tokens < r->num_tokens()) return;   // a prefill chunk short of the prompt's end
     auto it = mro.sampled_token_ids.find(id);
     if (it == mro.sampled_token_ids.end() || it->second.empty()) return;
-    outs.outputs.push_back(apply_sampled(r, it->second));
+    auto lp = mro.logprobs.find(id);
+    outs.outputs.push_back(apply_sampled(r, it->second, lp == mro.logprobs.end() ? std::span<const TokenLogprob>()
+                                                                                : std::span<const TokenLogprob>(lp->second)));
   };
   for (const NewRequestData& d : so.scheduled_new_reqs) handle(d.req_id);
   for (const CachedRequestData& d : so.scheduled_cached_reqs) handle(d.req_id);
   return outs;
 }
 
-EngineOutput Scheduler::apply_sampled(Request* r, std::span<const int32_t> sampled) {
+EngineOutput Scheduler::apply_sampled(Request* r, std::span<const int32_t> sampled,
+                                      std::span<const TokenLogprob> logprobs) {
   EngineOutput out;
   out.req_id = r->req_id;
   out.num_cached_tokens = std::max<int64_t>(0, r->num_cached_tokens);
   bool stopped = false;
-  for (int32_t token : sampled) {
+  for (size_t i = 0; i < sampled.size(); ++i) {
+    const int32_t token = sampled[i];
     r->append_output_token(token);
     out.new_token_ids.push_back(token);
+    if (i < logprobs.size()) out.logprobs.push_back(logprobs[i]);
     if ((stopped = check_stop(*r))) break;
   }
   if (stopped) {

@@ -96,7 +96,8 @@ class Scheduler {
   SchedulerOutput build_output(Step& step);
   int64_t num_new_tokens(const Request& request, int64_t token_budget) const;
   // Appends sampled tokens to a request that completed its step; returns its output.
-  EngineOutput apply_sampled(Request* request, std::span<const int32_t> sampled);
+  EngineOutput apply_sampled(Request* request, std::span<const int32_t> sampled,
+                             std::span<const TokenLogprob> logprobs);
   // True (and status set) when the last output token ends the request.
   bool check_stop(Request& request) const;
   void finish(Request* request, RequestStatus status);

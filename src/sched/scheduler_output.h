@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kv/kv_types.h"
+#include "sched/sampling_params.h"
 
 namespace mms {
 
@@ -17,6 +18,7 @@ struct NewRequestData {
   std::vector<int32_t> prompt_token_ids;
   std::vector<int32_t> block_ids;       // all its blocks, prefix hits first
   int64_t num_computed_tokens = 0;      // tokens already in KV (prefix-cache hit); compute from here
+  SamplingParams sampling;
 };
 
 // A request the executor already holds, as a diff.
@@ -58,6 +60,8 @@ struct SchedulerOutput {
 // were a prefill chunk not reaching the end of its prompt has no entry (or an empty one).
 struct ModelRunnerOutput {
   std::unordered_map<ReqId, std::vector<int32_t>> sampled_token_ids;
+  // Parallel to sampled_token_ids, only for requests whose sampling.logprobs is set.
+  std::unordered_map<ReqId, std::vector<TokenLogprob>> logprobs;
 };
 
 }  // namespace mms

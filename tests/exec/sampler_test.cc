@@ -77,5 +77,102 @@ TEST(SamplerTest, MinPAndTopKFilter) {
   for (int i = 0; i < 500; ++i) EXPECT_NE(k.sample(logits), 3);
 }
 
+TEST(SamplerTest, PresenceAndFrequencyPenaltiesOverOutputsOnly) {
+  SamplingParams p;
+  p.presence_penalty = 0.5;
+  p.frequency_penalty = 0.25;
+  std::vector<float> logits = {1.f, 1.f, 1.f, 1.f};
+  const std::vector<int32_t> prompt = {0, 0, 0};
+  const std::vector<int32_t> output = {1, 2, 2};
+  apply_penalties(p, {prompt, output}, logits);
+  EXPECT_FLOAT_EQ(logits[0], 1.f);                // prompt tokens are not penalized by these
+  EXPECT_FLOAT_EQ(logits[1], 1.f - 0.5f - 0.25f);  // count 1
+  EXPECT_FLOAT_EQ(logits[2], 1.f - 0.5f - 0.5f);   // count 2
+  EXPECT_FLOAT_EQ(logits[3], 1.f);
+}
+
+TEST(SamplerTest, RepetitionPenaltyDividesPositiveMultipliesNegativeOncePerToken) {
+  SamplingParams p;
+  p.repetition_penalty = 2.0;
+  std::vector<float> logits = {4.f, -4.f, 4.f, 4.f};
+  const std::vector<int32_t> prompt = {0, 1, 0};
+  const std::vector<int32_t> output = {2, 2};
+  apply_penalties(p, {prompt, output}, logits);
+  EXPECT_FLOAT_EQ(logits[0], 2.f);
+  EXPECT_FLOAT_EQ(logits[1], -8.f);
+  EXPECT_FLOAT_EQ(logits[2], 2.f);
+  EXPECT_FLOAT_EQ(logits[3], 4.f);
+}
+
+TEST(SamplerTest, GreedyHonoursPenalties) {
+  std::vector<float> logits = {3.f, 2.f, 0.f};
+  const std::vector<int32_t> prompt = {};
+  const std::vector<int32_t> output = {0};
+  SamplingParams p;
+  EXPECT_EQ(Sampler(p).sample(logits, {prompt, output}).token_id, 0);
+  p.frequency_penalty = 2.0;
+  EXPECT_EQ(Sampler(p).sample(logits, {prompt, output}).token_id, 1);
+  p = SamplingParams{};
+  p.repetition_penalty = 2.0;  // 3 / 2 = 1.5 < 2
+  EXPECT_EQ(Sampler(p).sample(logits, {prompt, output}).token_id, 1);
+}
+
+TEST(SamplerTest, LogprobsAreRawLogSoftmaxWithTopByValueThenId) {
+  std::vector<float> logits = {std::log(0.2f), std::log(0.4f), std::log(0.2f), std::log(0.2f)};
+  SamplingParams p;
+  p.logprobs = 3;
+  p.frequency_penalty = 2.0;  // changes the choice, not the reported (raw) logprobs
+  const std::vector<int32_t> prompt = {};
+  const std::vector<int32_t> output = {1};
+  SampleResult r = Sampler(p).sample(logits, {prompt, output});
+  EXPECT_EQ(r.token_id, 0);
+  ASSERT_TRUE(r.logprob.has_value());
+  EXPECT_EQ(r.logprob->token_id, 0);
+  EXPECT_NEAR(r.logprob->logprob, std::log(0.2), 1e-5);
+  ASSERT_EQ(r.logprob->top.size(), 3u);
+  EXPECT_EQ(r.logprob->top[0].first, 1);
+  EXPECT_NEAR(r.logprob->top[0].second, std::log(0.4), 1e-5);
+  EXPECT_EQ(r.logprob->top[1].first, 0);  // ties broken by lower id
+  EXPECT_EQ(r.logprob->top[2].first, 2);
+  p.logprobs = 0;
+  r = Sampler(p).sample(logits, {prompt, output});
+  ASSERT_TRUE(r.logprob.has_value());
+  EXPECT_TRUE(r.logprob->top.empty());
+  p.logprobs.reset();
+  EXPECT_FALSE(Sampler(p).sample(logits, {prompt, output}).logprob.has_value());
+}
+
+TEST(SamplerTest, DrawDependsOnlyOnSeedAndOutputIndex) {
+  std::vector<float> logits(64);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::cos(static_cast<float>(i) * 0.7f);
+  SamplingParams p;
+  p.temperature = 1.3;
+  p.top_p = 0.9;
+  p.seed = 1234;
+  std::vector<int32_t> history;
+  Sampler a(p);
+  for (int i = 0; i < 20; ++i) history.push_back(a.sample(logits, {{}, history}).token_id);
+  // A fresh sampler (as after a preemption) asked for output index k gives the same token.
+  for (size_t k = 0; k < history.size(); ++k) {
+    Sampler b(p);
+    EXPECT_EQ(b.sample(logits, {{}, std::span<const int32_t>(history).first(k)}).token_id, history[k]) << k;
+  }
+  EXPECT_DOUBLE_EQ(uniform_draw(5, 9), uniform_draw(5, 9));
+  EXPECT_NE(uniform_draw(5, 9), uniform_draw(6, 9));
+  EXPECT_NE(uniform_draw(5, 9), uniform_draw(5, 10));
+}
+
+TEST(SamplerTest, PlainTemperatureFollowsSoftmaxAtHighTemperatureToo) {
+  std::vector<float> logits = {0.f, std::log(3.f)};  // T=2: probs proportional to 1 : sqrt(3)
+  SamplingParams p;
+  p.temperature = 2.0;
+  p.seed = 3;
+  Sampler s(p);
+  int ones = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) ones += s.sample(logits) == 1;
+  EXPECT_NEAR(ones / double(n), std::sqrt(3.0) / (1 + std::sqrt(3.0)), 0.015);
+}
+
 }  // namespace
 }  // namespace mms
