@@ -7,16 +7,13 @@
 
 #include "common/compute_pool.h"
 #include "common/log.h"
+#include "engine/engine_options.h"
 #include "model/causal_lm.h"
 #include "model/model_loader.h"
 #include "server/http_server.h"
 #include "server/served_model.h"
 #include "tools/commands.h"
 
-#if __has_include("engine/engine_options.h")
-#include "engine/engine_options.h"
-#define MMS_HAVE_ENGINE 1
-#endif
 
 namespace mms::tools {
 
@@ -48,11 +45,6 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
 }
 
 int run_serve(const ServeArgs& a) {
-#ifndef MMS_HAVE_ENGINE
-  (void)a;
-  std::fprintf(stderr, "error: this build has no engine (engine/engine_options.h); serve is unavailable\n");
-  return 1;
-#else
   if (a.threads > 0) set_compute_threads(a.threads);
   LoadOptions lo;
   lo.load_format = a.load_format == "dummy" ? LoadFormat::kDummy : LoadFormat::kAuto;
@@ -116,7 +108,6 @@ int run_serve(const ServeArgs& a) {
   http.wait();
   log_info("mmserve: stopped");
   return 0;
-#endif
 }
 
 }  // namespace mms::tools
