@@ -19,9 +19,15 @@ namespace {
 
 using json = nlohmann::json;
 
+// $MMS_BIN, else <build>/tools/mmserve next to this test's <build>/tests/ directory.
 std::string bin() {
   const char* b = std::getenv("MMS_BIN");
-  return b && std::filesystem::exists(b) ? b : "";
+  if (b && std::filesystem::exists(b)) return b;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  auto guess = self.parent_path().parent_path() / "tools" / "mmserve";
+  return std::filesystem::exists(guess) ? guess.string() : "";
 }
 
 struct ServeProcess {
