@@ -29,6 +29,28 @@ struct GenerateArgs {
 void add_generate_options(CLI::App& app, GenerateArgs& args);
 int run_generate(const GenerateArgs& args);
 
+// `mmserve serve` (tools/serve.cc): the OpenAI-compatible server.
+struct ServeArgs {
+  std::string model;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;
+  std::string load_format = "auto";
+  std::string served_model_name;
+  int64_t max_num_seqs = 256;
+  int64_t max_num_batched_tokens = 2048;
+  std::string kv_cache_memory = "512MiB";
+  int64_t max_model_len = 0;
+  int32_t block_size = 16;
+  std::string scheduling_policy = "fcfs";
+  int64_t max_body_bytes = int64_t{32} << 20;
+  double drain_timeout_s = 30;
+  int preprocess_threads = 1;
+  int io_threads = 1;
+  int threads = 0;
+};
+void add_serve_options(CLI::App& app, ServeArgs& args);
+int run_serve(const ServeArgs& args);
+
 // `mmserve bench` (tools/bench.cc): options straight into bench::BenchOptions.
 void add_bench_options(CLI::App& app, bench::BenchOptions& opts);
 int run_bench_command(bench::BenchOptions opts);

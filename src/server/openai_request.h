@@ -1,0 +1,68 @@
+// Parsing, validation and preprocessing of OpenAI generation requests (/v1/chat/completions,
+// /v1/completions) into an EngineRequest. parse_* are cheap-ish (JSON); prepare() renders the chat
+// template and tokenizes, so the server runs it on the preprocessing pool. Pure functions of their
+// inputs; thread-safe. Every failure is an ApiError naming the bad field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "engine/async_engine.h"
+#include "server/api_error.h"
+#include "server/served_model.h"
+
+namespace mms::server {
+
+enum class RequestKind { kChat, kCompletion };
+
+struct GenerationInput {
+  RequestKind kind = RequestKind::kChat;
+  std::string model;
+  // Chat: the validated messages as a JSON array (key order kept), and template switches.
+  std::string messages_json;
+  bool has_list_content = false;
+  bool add_generation_prompt = true;
+  std::string chat_template_kwargs_json;  // object or empty
+  // Completion: text or token ids.
+  std::optional<std::string> prompt_text;
+  std::vector<int32_t> prompt_ids;
+  bool add_special_tokens = true;          // completions: true; chat: false (the template has them)
+
+  std::optional<int64_t> max_tokens;
+  SamplingParams sampling;
+  bool temperature_set = false, top_p_set = false, top_k_set = false, repetition_penalty_set = false;
+  bool seed_set = false;
+  int64_t min_tokens = 0;
+  bool ignore_eos = false;
+  std::vector<int32_t> stop_token_ids;
+  std::vector<std::string> stop;
+  bool include_stop_str_in_output = false;
+  bool skip_special_tokens = true;
+  bool stream = false;
+  bool include_usage = false;
+  bool echo = false;
+  int32_t priority = 0;
+};
+
+// Parses and validates a request body. Unknown fields are rejected (OpenAI's behaviour) except the
+// extensions vLLM accepts; unsupported features (n > 1, tools, images, ...) are rejected clearly.
+std::variant<GenerationInput, ApiError> parse_generation_request(std::string_view body, RequestKind kind);
+
+// The prompt's token ids: chat template (falling back to flattened content for templates that only take
+// string content) and tokenization, or the given ids. Checks the ids against the vocabulary.
+std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInput& in, const ServedModel& model);
+
+struct PreparedRequest {
+  EngineRequest engine;          // req_id left for the caller
+  int64_t num_prompt_tokens = 0;
+};
+
+// Chat template + tokenization + length checks against the model (prompt longer than the context,
+// max_tokens over what is left, ids outside the vocabulary, unknown model name).
+std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& in, const ServedModel& model);
+
+}  // namespace mms::server
