@@ -34,10 +34,11 @@ function(mms_layer_tests)
   set(exe mms_${T_NAME}_tests)
   add_executable(${exe} ${srcs})
   target_link_libraries(${exe} PRIVATE ${T_DEPS} mms_testing GTest::gtest_main GTest::gmock)
-  # MMS_BIN is a plain path, not $<TARGET_FILE:mmserve>: the generator expression would make every test
-  # executable wait for (and fail with) the mmserve link, even those that never run the binary.
+  # One environment variable only: gtest_discover_tests splits a list-valued ENVIRONMENT into separate
+  # arguments, so tests find their data and the mmserve binary from compiled-in paths instead
+  # (tests/testing/test_data.h). OpenMP waits passively: ctest runs test processes in parallel on few
+  # cores, where one process's spinning barriers starve the others.
   gtest_discover_tests(${exe}
-    PROPERTIES LABELS ${T_LABEL}
-               ENVIRONMENT "OMP_WAIT_POLICY=passive;MMS_TEST_DATA=${CMAKE_SOURCE_DIR}/tests/data;MMS_BIN=${CMAKE_BINARY_DIR}/tools/mmserve"
+    PROPERTIES LABELS ${T_LABEL} ENVIRONMENT "OMP_WAIT_POLICY=passive"
     DISCOVERY_TIMEOUT 60)
 endfunction()

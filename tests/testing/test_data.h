@@ -8,7 +8,7 @@
 
 namespace mms::testing {
 
-// Directory of tests/data (from $MMS_TEST_DATA, set by ctest; falls back to the source tree path).
+// Directory of tests/data: $MMS_TEST_DATA when set, else the source tree path compiled in.
 std::string test_data_dir();
 std::string test_data(const std::string& relative);
 
