@@ -89,21 +89,22 @@ BENCHMARK(BM_Matmul_f32)->Apply(qwen_shapes);
 BENCHMARK(BM_Matmul_f32)->Args({2048, 2048, 2048})->ArgNames({"M", "N", "K"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // GEMV kernel vs oneDNN at the same M, to place kGemvMaxRows (AVX2 machines).
-void BM_Gemv_avx2_bf16(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kBF16); }
-void BM_Gemm_dnnl_bf16(benchmark::State& s) {
-  run_matmul(
-      s, [](const float* x, int64_t M, const Tensor& w, const float* b, float* y) {
-        cpu::matmul_gemm_dnnl(x, M, w, b, y, &cpu::avx2::convert_rows_to_f32, false);
-      },
-      DType::kBF16);
+void gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* b, float* y) {
+  cpu::matmul_gemm_dnnl(x, M, w, b, y, &cpu::avx2::convert_rows_to_f32, false);
 }
+void BM_Gemv_avx2_bf16(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kBF16); }
+void BM_Gemm_dnnl_bf16(benchmark::State& s) { run_matmul(s, gemm_dnnl, DType::kBF16); }
+void BM_Gemv_avx2_f32(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kF32); }
+void BM_Gemm_dnnl_f32(benchmark::State& s) { run_matmul(s, gemm_dnnl, DType::kF32); }
 void crossover(benchmark::internal::Benchmark* b) {
   b->ArgNames({"M", "N", "K"});
-  for (int64_t M : {4, 8, 12, 16, 32}) b->Args({M, 4864, 896});
+  for (int64_t M : {8, 12, 16, 24, 32}) b->Args({M, 4864, 896});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
 BENCHMARK(BM_Gemv_avx2_bf16)->Apply(crossover);
 BENCHMARK(BM_Gemm_dnnl_bf16)->Apply(crossover);
+BENCHMARK(BM_Gemv_avx2_f32)->Apply(crossover);
+BENCHMARK(BM_Gemm_dnnl_f32)->Apply(crossover);
 
 // Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.
 // Args: number of sequences, context length each, query rows each (1 = decode, = context: prefill).

@@ -10,7 +10,8 @@
 
 namespace mms::kernels {
 
-// Best available implementation for this CPU (M == 1 streams weights GEMV-style; M > 1 is GEMM-shaped).
+// Best available implementation for this CPU (kernels/variants.h): small M (decode, <= 16 rows) streams the
+// weights once GEMV-style; larger M (prefill) is GEMM-shaped (oneDNN on each compute thread).
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 
 namespace ref {
