@@ -35,11 +35,12 @@ float sum_scalar(const float* p, int64_t n) {
 
 }  // namespace
 
+float sum_floats(const float* p, int64_t n) { return cpu_features().avx2 ? sum_avx2(p, n) : sum_scalar(p, n); }
+
 double read_bandwidth_gbs(int threads, int reps, double gib) {
   const int64_t n = static_cast<int64_t>(gib * (1 << 30)) / 4 / 1024 * 1024;
   HostBuffer buf(static_cast<size_t>(n) * 4);  // zeroed: every page is touched before timing
   const float* p = buf.as<float>();
-  const bool avx2 = cpu_features().avx2;
   const int saved = compute_threads();
   set_compute_threads(threads);
   double best = 0;
@@ -51,7 +52,7 @@ double read_bandwidth_gbs(int threads, int reps, double gib) {
       const int64_t chunk = n / nt / 64 * 64;
       const int64_t b = chunk * t;
       const int64_t e = t == nt - 1 ? n : b + chunk;
-      partial[t] = avx2 ? sum_avx2(p + b, e - b) : sum_scalar(p + b, e - b);
+      partial[t] = sum_floats(p + b, e - b);
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (int t = 0; t < threads; ++t) sink = sink + partial[t];

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "benchmarks/membw.h"
 #include "common/compute_pool.h"
 #include "common/cpu_features.h"
 #include "kernels/matmul.h"
@@ -33,30 +34,11 @@ const HostBuffer& buffer() {
   return buf;
 }
 
-__attribute__((target("avx2"))) float sum_avx2(const float* p, int64_t n) {
-  __m256 a[8];
-  for (auto& v : a) v = _mm256_setzero_ps();
-  for (int64_t i = 0; i + 64 <= n; i += 64)
-    for (int j = 0; j < 8; ++j) a[j] = _mm256_add_ps(a[j], _mm256_load_ps(p + i + 8 * j));
-  for (int j = 1; j < 8; ++j) a[0] = _mm256_add_ps(a[0], a[j]);
-  alignas(32) float out[8];
-  _mm256_store_ps(out, a[0]);
-  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
-}
-
-float sum_scalar(const float* p, int64_t n) {
-  float a[8] = {};
-  for (int64_t i = 0; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) a[j] += p[i + j];
-  return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
-}
-
 // Sums n floats (n a multiple of 64) over the compute pool.
 float parallel_sum(const float* p, int64_t n) {
-  const bool avx2 = cpu_features().avx2;
   std::atomic<float> sink{0};
   parallel_for(n / 64, 1, [&](int64_t b, int64_t e) {
-    const float s = avx2 ? sum_avx2(p + b * 64, (e - b) * 64) : sum_scalar(p + b * 64, (e - b) * 64);
+    const float s = bench::sum_floats(p + b * 64, (e - b) * 64);
     sink.store(s, std::memory_order_relaxed);
   });
   return sink.load();

@@ -12,6 +12,7 @@
 #include "model/causal_lm.h"
 #include "model/model_loader.h"
 #include "tools/commands.h"
+#include "tools/model_setup.h"
 
 namespace mms::tools {
 
@@ -33,20 +34,10 @@ void add_generate_options(CLI::App& app, GenerateArgs& a) {
 }
 
 int run_generate(const GenerateArgs& a) {
-  if (a.threads > 0) set_compute_threads(a.threads);
-  log_info("cpu: {}; compute threads: {}", cpu_features().to_string(), compute_threads());
-  LoadOptions lo;
-  lo.load_format = a.load_format == "dummy" ? LoadFormat::kDummy : LoadFormat::kAuto;
-  auto loaded = load_model(a.model, lo);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "error: %s\n", loaded.status().to_string().c_str());
-    return 1;
-  }
-  auto lm = create_causal_lm(loaded->config, *loaded->weights);
-  if (!lm.ok()) {
-    std::fprintf(stderr, "error: %s\n", lm.status().to_string().c_str());
-    return 1;
-  }
+  auto ready = load_ready_model(a.model, a.load_format, a.threads);
+  if (!ready) return 1;
+  LoadedModel* loaded = &ready->files;
+  auto* lm = &ready->lm;
   const ModelConfig& c = loaded->config;
   const Tokenizer* tok = loaded->tokenizer.get();
 
@@ -100,6 +91,7 @@ int run_generate(const GenerateArgs& a) {
     std::fwrite(rest.data(), 1, rest.size(), stdout);
   }
   std::printf("\n");
+  std::fflush(stdout);
   std::fprintf(stderr, "prompt: %lld tokens, prefill %.2f tokens/s (%.3f s)\n", static_cast<long long>(st.prefill_tokens),
                st.prefill_seconds > 0 ? st.prefill_tokens / st.prefill_seconds : 0.0, st.prefill_seconds);
   std::fprintf(stderr, "generated: %zu tokens, decode %.2f tokens/s (%lld steps, %.3f s)\n", outs[0].tokens.size(),

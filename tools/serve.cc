@@ -13,6 +13,7 @@
 #include "server/http_server.h"
 #include "server/served_model.h"
 #include "tools/commands.h"
+#include "tools/model_setup.h"
 
 
 namespace mms::tools {
@@ -45,19 +46,10 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
 }
 
 int run_serve(const ServeArgs& a) {
-  if (a.threads > 0) set_compute_threads(a.threads);
-  LoadOptions lo;
-  lo.load_format = a.load_format == "dummy" ? LoadFormat::kDummy : LoadFormat::kAuto;
-  auto loaded = load_model(a.model, lo);
-  if (!loaded.ok()) {
-    std::fprintf(stderr, "error: %s\n", loaded.status().to_string().c_str());
-    return 1;
-  }
-  auto lm = create_causal_lm(loaded->config, *loaded->weights);
-  if (!lm.ok()) {
-    std::fprintf(stderr, "error: %s\n", lm.status().to_string().c_str());
-    return 1;
-  }
+  auto ready = load_ready_model(a.model, a.load_format, a.threads);
+  if (!ready) return 1;
+  LoadedModel* loaded = &ready->files;
+  auto* lm = &ready->lm;
   EngineOptions eo;
   eo.max_num_seqs = a.max_num_seqs;
   eo.max_num_batched_tokens = a.max_num_batched_tokens;
