@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages mmserve's build, tests and benchmarks need. Idempotent: does
-# nothing when they are all present. Run as root (or with sudo available).
+# nothing when they are all present. Run as root (or with sudo available). Then, where Node.js is
+# installed, the end-to-end tests' npm packages (tests/node: the official `openai` SDK) from the committed
+# lock file; that step only warns on failure (offline), as the C++ build and tests do not need it.
 set -euo pipefail
 
 PACKAGES=(
@@ -24,13 +26,24 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# tests/node/node_modules, when absent or older than the lock file (npm ci rewrites the hidden lock file
+# node_modules/.package-lock.json, so its age tells when the install happened).
+NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && [ -f "$NODE_DIR/package-lock.json" ]; then
+  stamp="$NODE_DIR/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$NODE_DIR/package-lock.json" -nt "$stamp" ] || [ "$NODE_DIR/package.json" -nt "$stamp" ]; then
+    echo "install-deps: npm ci in tests/node"
+    if ! npm ci --prefix "$NODE_DIR" --no-audit --no-fund; then
+      echo "install-deps: warning: npm ci failed (offline?); the openai SDK end-to-end test will be skipped" >&2
+    fi
+  fi
+fi
