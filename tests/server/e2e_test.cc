@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http_test_client.h"
+#include "testing/serve_process.h"
 #include "testing/test_data.h"
 
 namespace mms::server {
@@ -19,66 +20,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// $MMS_BIN, else <build>/tools/mmserve next to this test's <build>/tests/ directory.
-std::string bin() {
-  const char* b = std::getenv("MMS_BIN");
-  if (b && std::filesystem::exists(b)) return b;
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  auto guess = self.parent_path().parent_path() / "tools" / "mmserve";
-  return std::filesystem::exists(guess) ? guess.string() : "";
-}
+using mms::testing::ServeProcess;
 
-struct ServeProcess {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  uint16_t port = 0;
-
-  bool start(const std::string& model) {
-    int fds[2];
-    if (pipe(fds) != 0) return false;
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      execl(bin().c_str(), bin().c_str(), "serve", "--model", model.c_str(), "--port", "0", "--kv-cache-memory",
-            "64MiB", "--drain-timeout", "10", (char*)nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    out = fdopen(fds[0], "r");
-    char line[4096];
-    while (fgets(line, sizeof line, out)) {  // "listening on port N"
-      unsigned p = 0;
-      if (sscanf(line, "listening on port %u", &p) == 1) {
-        port = static_cast<uint16_t>(p);
-        return true;
-      }
-    }
-    return false;
-  }
-  int stop() {  // SIGTERM; exit status
-    if (pid <= 0) return -1;
-    kill(pid, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 1000; ++i) {
-      if (waitpid(pid, &st, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -2;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    pid = -1;
-    return -3;
-  }
-  ~ServeProcess() {
-    if (pid > 0) stop();
-    if (out) fclose(out);
-  }
-};
+std::string bin() { return mms::testing::mmserve_bin(); }
 
 std::string run_generate(const std::string& model, const std::string& prompt, int n) {
   std::string cmd = bin() + " generate --model " + model + " --prompt '" + prompt + "' -n " + std::to_string(n) +
@@ -97,7 +41,7 @@ TEST(ServeE2e, GreedyMatchesGenerateAndSigtermDrains) {
   if (bin().empty()) GTEST_SKIP() << "MMS_BIN not built";
   const std::string model = mms::testing::test_data("tiny-qwen2-hf");
   ServeProcess sp;
-  ASSERT_TRUE(sp.start(model));
+  ASSERT_TRUE(sp.start({"--model", model, "--kv-cache-memory", "64MiB", "--drain-timeout", "10"}));
   testing::HttpClient c(sp.port, 60);
   EXPECT_EQ(c.call("GET", "/health").status, 200);
   const std::string prompt = "The capital of France is";
