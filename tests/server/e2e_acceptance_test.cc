@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "http_test_client.h"
-#include "serve_process.h"
+#include "testing/serve_process.h"
 #include "testing/test_data.h"
 
 namespace mms::server {
@@ -26,7 +26,7 @@ namespace {
 
 using json = nlohmann::json;
 using testing::HttpClient;
-using testing::ServeProcess;
+using mms::testing::ServeProcess;
 using Clock = std::chrono::steady_clock;
 
 const char* kModelName = "tiny";
@@ -36,7 +36,7 @@ std::string fixture() { return mms::testing::test_data("tiny-qwen2-hf"); }
 
 // Starts the fixture server (served as "tiny", a 1024-token context) or fails the test.
 #define START_SERVER(sp)                                                                                     \
-  if (testing::mmserve_bin().empty()) GTEST_SKIP() << "mmserve binary not built";                            \
+  if (mms::testing::mmserve_bin().empty()) GTEST_SKIP() << "mmserve binary not built";                            \
   ServeProcess sp;                                                                                           \
   ASSERT_TRUE(sp.start(fixture(), {"--served-model-name", kModelName, "--max-model-len",                     \
                                    std::to_string(kMaxModelLen)}))                                           \

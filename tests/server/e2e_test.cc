@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "http_test_client.h"
-#include "serve_process.h"
+#include "testing/serve_process.h"
 #include "testing/test_data.h"
 
 namespace mms::server {
@@ -20,8 +20,8 @@ namespace {
 
 using json = nlohmann::json;
 
-using testing::ServeProcess;
-std::string bin() { return testing::mmserve_bin(); }
+using mms::testing::ServeProcess;
+std::string bin() { return mms::testing::mmserve_bin(); }
 
 std::string run_generate(const std::string& model, const std::string& prompt, int n) {
   std::string cmd = bin() + " generate --model " + model + " --prompt '" + prompt + "' -n " + std::to_string(n) +

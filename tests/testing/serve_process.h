@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace mms::server::testing {
+namespace mms::testing {
 
 // $MMS_BIN, else <build>/tools/mmserve next to this test's <build>/tests/ directory; "" when not built.
 inline std::string mmserve_bin() {
@@ -30,6 +30,7 @@ inline std::string mmserve_bin() {
 struct ServeProcess {
   pid_t pid = -1;
   uint16_t port = 0;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
   std::thread drain;  // reads the server's stdout after the port line so it never blocks on a full pipe
 
   // Starts `mmserve serve --model <model> --host 127.0.0.1 --port 0 <defaults> <extra>`; false when it
@@ -101,4 +102,4 @@ struct ServeProcess {
   }
 };
 
-}  // namespace mms::server::testing
+}  // namespace mms::testing
