@@ -10,6 +10,6 @@ namespace mms {
 // If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets GOMP_SPINCOUNT to `spin_count` and re-executes
 // the program (/proc/self/exe) with the same arguments so the runtime sees it. Returns normally when the
 // variables were already set or re-execution is impossible (then the runtime keeps its defaults).
-void ensure_openmp_wait_policy(char** argv, const char* spin_count = "10000");
+void ensure_openmp_wait_policy(char** argv, const char* spin_count = "50000");
 
 }  // namespace mms
