@@ -96,8 +96,9 @@ TEST(ServeAcceptance, RepeatedLongPromptHitsPrefixCache) {
   EXPECT_LE(hits2 - hits1, static_cast<double>(prompt_tokens));
   EXPECT_EQ(j2["choices"][0]["text"], j1["choices"][0]["text"]);
   for (const char* k : {"prompt_tokens", "completion_tokens", "total_tokens"}) EXPECT_EQ(j2["usage"][k], j1["usage"][k]) << k;
-  if (j2["usage"].contains("prompt_tokens_details"))  // the cached part of the prompt, as /metrics counted it
+  if (j2["usage"].contains("prompt_tokens_details")) {  // the cached part of the prompt, as /metrics counted it
     EXPECT_EQ(j2["usage"]["prompt_tokens_details"]["cached_tokens"].get<double>(), hits2 - hits1);
+  }
   EXPECT_EQ(j1["usage"]["completion_tokens"], 8);
 }
 
