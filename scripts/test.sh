@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test through ctest (the README's test command; .ci/run runs this).
 # Then rebuilds the unit tests of the core layers with AddressSanitizer + UndefinedBehaviorSanitizer and
-# runs them (set MMS_ASAN=0 to skip that stage). The last line printed is ctest's summary.
+# runs them (set MMS_ASAN=0 to skip that stage). The last line printed is ctest's summary of all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 scripts/build.sh
-ctest --test-dir build --output-on-failure -j"$(nproc)"
+ctest --test-dir build --output-on-failure -j"$(nproc)" | tee "$log"
 
 if [ "${MMS_ASAN:-1}" != "0" ]; then
   asan_targets=(mms_common_tests mms_tensor_tests mms_kernels_tests mms_model_tests mms_kv_tests
@@ -14,5 +16,8 @@ if [ "${MMS_ASAN:-1}" != "0" ]; then
         -DMMS_SANITIZE=ON -DMMS_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$(nproc)" --target "${asan_targets[@]}"
   # Only the executables built above are discovered; placeholders of the others are excluded.
-  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -E "_NOT_BUILT"
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -E "_NOT_BUILT" |
+    sed 's/^\([0-9]*% tests passed\)/ASan+UBSan: \1/'
 fi
+# ctest lists skipped tests after its summary; repeat the summary of the full run as the closing line.
+grep -E "^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1
