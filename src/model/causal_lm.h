@@ -15,9 +15,21 @@
 
 namespace mms {
 
+// Rows of the batch whose input embedding is given (media embeddings from the vision encoder) instead of
+// looked up from token_ids.
+struct EmbeddingOverride {
+  int32_t row = 0;            // first batch row
+  int32_t num_rows = 0;
+  const float* data = nullptr;  // [num_rows, hidden_size]
+};
+
 struct ForwardBatch {
   std::span<const int32_t> token_ids;     // [T] flattened over sequences, in sequence order
   std::span<const int32_t> positions;     // [T] position of each token in its sequence
+  // M-RoPE models (config.mrope_section non-empty): [3 * T], the temporal, height and width positions
+  // (row t, then row h, then row w). Empty: every section uses `positions`.
+  std::span<const int32_t> mrope_positions;
+  std::span<const EmbeddingOverride> embedding_overrides;  // sorted by row, non-overlapping
   std::span<const int32_t> slot_mapping;  // [T] KV slot (block_id * block_size + offset) per token
   kernels::AttentionMetadata attn;        // sequences, context lengths, block tables
   std::span<const int32_t> logits_indices;  // rows of T whose logits are wanted, in output order
