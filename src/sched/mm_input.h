@@ -5,8 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "common/hash.h"
+#include "common/status.h"
+#include "kv/block_hash.h"
 
 namespace mms {
 
@@ -17,5 +21,13 @@ struct MmInputRef {
   int64_t encoder_cost = 0;  // encoder work in patches (before merging); for budgeting and batching
   bool operator==(const MmInputRef&) const = default;
 };
+
+// InvalidArgument unless the items are sorted by offset, non-overlapping, non-empty and inside the prompt.
+Status validate_mm_inputs(std::span<const MmInputRef> inputs, int64_t num_prompt_tokens);
+
+// Prefix-cache extra keys for a prompt with media: a block covering placeholder tokens of an item gets
+// H(item hash, index of the block's first token relative to the item's first placeholder), so prompts
+// with identical token ids but different images never share KV blocks.
+ExtraKeysFn mm_extra_keys(std::vector<MmInputRef> inputs);
 
 }  // namespace mms

@@ -10,6 +10,7 @@
 
 #include "kv/block_hash.h"
 #include "kv/kv_types.h"
+#include "sched/mm_input.h"
 #include "sched/sampling_params.h"
 
 namespace mms {
@@ -49,7 +50,8 @@ struct Request {
   SamplingParams sampling;       // carried to the executor opaquely
   int32_t priority = 0;          // lower is served first under the priority policy
   int64_t arrival_time_ns = -1;  // -1: stamped by Scheduler::add_request from its clock
-  ExtraKeysFn extra_keys;        // media content hashes per block (empty for text)
+  ExtraKeysFn extra_keys;        // media content hashes per block (empty for text; set from mm_inputs)
+  std::vector<MmInputRef> mm_inputs;  // media items in the prompt, by offset (ids and counts only)
 
   RequestStatus status = RequestStatus::kWaiting;
   int64_t num_computed_tokens = 0;  // tokens whose KV is computed (or scheduled in the current step)
@@ -61,6 +63,7 @@ struct Request {
   // Scheduler bookkeeping.
   uint64_t seq = 0;              // admission order, a tie-breaker for queues
   int64_t num_tokens_sent = 0;   // tokens of all_token_ids the executor has been sent
+  std::vector<bool> mm_queried;  // per media item: encoder-cache lookup counted
 
   int64_t num_prompt_tokens() const { return num_prompt_tokens_; }
   int64_t num_tokens() const { return static_cast<int64_t>(all_token_ids_.size()); }

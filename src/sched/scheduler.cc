@@ -15,6 +15,8 @@ struct Scheduler::Step {
   std::unordered_map<Request*, int64_t> num_scheduled;
   std::unordered_map<Request*, KvBlocks> new_blocks;  // of scheduled_running
   std::vector<Request*> preempted;
+  std::vector<ScheduledEncoderInput> encoder_inputs;  // started this step
+  bool has_decodes = false;
 };
 
 namespace {
@@ -30,6 +32,8 @@ Status validate_scheduler_options(const SchedulerOptions& o) {
   if (o.max_num_batched_tokens <= 0) return invalid_argument("max_num_batched_tokens must be positive");
   if (o.max_model_len < 0) return invalid_argument("max_model_len must not be negative");
   if (o.long_prefill_token_threshold < 0) return invalid_argument("long_prefill_token_threshold must not be negative");
+  if (o.encoder_cache_tokens <= 0) return invalid_argument("encoder_cache_tokens must be positive");
+  if (o.max_encoder_batch_cost <= 0) return invalid_argument("max_encoder_batch_cost must be positive");
   const int64_t len = o.max_model_len == 0 ? kv_capacity_tokens(o.kv) : std::min(o.max_model_len, kv_capacity_tokens(o.kv));
   if (!o.enable_chunked_prefill && o.max_num_batched_tokens < len) {
     return invalid_argument("without chunked prefill, max_num_batched_tokens (" +
@@ -44,7 +48,9 @@ Scheduler::Scheduler(const SchedulerOptions& options, const Clock& clock)
       clock_(clock),
       kv_(options.kv),
       waiting_(make_request_queue(options.queue_policy)),
-      preemption_(make_preemption_policy(options.preemption_mode)) {
+      preemption_(make_preemption_policy(options.preemption_mode)),
+      encoder_cache_(std::max<int64_t>(1, options.encoder_cache_tokens)),
+      encoder_budget_(options.encoder_budget) {
   Status s = validate_scheduler_options(options);
   MMS_CHECK_MSG(s.ok(), s.message().c_str());
   const int64_t capacity = kv_capacity_tokens(options.kv);
@@ -70,6 +76,17 @@ Status Scheduler::add_request(Request request) {
   if (request.stop.max_tokens < 1) {
     return invalid_argument("request '" + request.req_id + "': max_tokens must be at least 1");
   }
+  if (Status s = validate_mm_inputs(request.mm_inputs, request.num_prompt_tokens()); !s.ok()) {
+    return invalid_argument("request '" + request.req_id + "': " + s.message());
+  }
+  for (const MmInputRef& m : request.mm_inputs) {
+    if (m.num_tokens > options_.encoder_cache_tokens) {
+      return invalid_argument("request '" + request.req_id + "': a media item of " + std::to_string(m.num_tokens) +
+                              " tokens exceeds the encoder cache (" + std::to_string(options_.encoder_cache_tokens) +
+                              " tokens)");
+    }
+  }
+  if (!request.mm_inputs.empty() && !request.extra_keys) request.extra_keys = mm_extra_keys(request.mm_inputs);
   auto owned = std::make_unique<Request>(std::move(request));
   Request* r = owned.get();
   if (r->arrival_time_ns < 0) r->arrival_time_ns = clock_.now_ns();
@@ -80,6 +97,8 @@ Status Scheduler::add_request(Request request) {
   r->seq = next_seq_++;
   r->block_hashes.clear();
   r->update_block_hashes(kv_.block_size());
+  // Items already held (or being encoded) stay held until this request has used them.
+  for (const MmInputRef& m : r->mm_inputs) encoder_cache_.add_ref(m.hash, r->req_id);
   requests_.emplace(r->req_id, std::move(owned));
   waiting_->add(r);
   return ok_status();
@@ -103,6 +122,7 @@ SchedulerOutput Scheduler::schedule() {
   step.token_budget = options_.max_num_batched_tokens;
   schedule_running(step);
   schedule_waiting(step);
+  if (options_.encoder_mode == EncoderMode::kAsync) schedule_encoder(step);
   return build_output(step);
 }
 
@@ -124,8 +144,9 @@ void Scheduler::schedule_running(Step& step) {
   for (Request* r : order) {
     if (step.token_budget <= 0) break;
     if (r->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
-    const int64_t n = num_new_tokens(*r, step.token_budget);
+    const int64_t n = limit_by_encoder(*r, r->num_computed_tokens, num_new_tokens(*r, step.token_budget), step);
     if (n <= 0) continue;
+    if (is_decode(r) && r->num_output_tokens() > 0) step.has_decodes = true;
     std::optional<KvBlocks> blocks = preempt_until_fits(r, n, step);
     if (!blocks) continue;  // r itself was preempted
     step.scheduled_running.push_back(r);
@@ -172,19 +193,25 @@ void Scheduler::preempt(Request* victim, Step& step) {
 void Scheduler::schedule_waiting(Step& step) {
   // A step that had to preempt has no room for newcomers.
   if (!step.preempted.empty()) return;
-  while (!waiting_->empty() && step.token_budget > 0) {
+  // In queue order; a request whose first tokens to compute are media still being encoded is passed
+  // over (it keeps its place) so that it holds up nobody.
+  for (Request* r : waiting_->to_vector()) {
+    if (step.token_budget <= 0) break;
     if (static_cast<int64_t>(running_.size()) >= options_.max_num_seqs) break;
-    Request* r = waiting_->peek();
     MMS_CHECK(r->num_computed_tokens == 0);
     const ComputedBlocks computed = kv_.get_computed_blocks(r->kv_view());
     int64_t n = r->num_tokens() - computed.num_computed_tokens;
     if (options_.long_prefill_token_threshold > 0) n = std::min(n, options_.long_prefill_token_threshold);
     if (!options_.enable_chunked_prefill && n > step.token_budget) break;
     n = std::min(n, step.token_budget);
+    const int64_t n_ready = limit_by_encoder(*r, computed.num_computed_tokens, n, step);
+    if (n_ready <= 0) continue;
+    if (!options_.enable_chunked_prefill && n_ready < n) continue;
+    n = n_ready;
     std::optional<KvBlocks> blocks = kv_.allocate_slots(r->kv_view(), n, computed);
     if (!blocks) break;  // no room; it stays first in line
 
-    waiting_->pop();
+    waiting_->remove(r);
     running_.push_back(r);
     (r->status == RequestStatus::kPreempted ? step.scheduled_resumed : step.scheduled_new).push_back(r);
     r->status = RequestStatus::kRunning;
@@ -195,6 +222,92 @@ void Scheduler::schedule_waiting(Step& step) {
   }
 }
 
+int64_t Scheduler::limit_by_encoder(Request& r, int64_t start, int64_t n, Step& step) {
+  for (size_t i = 0; i < r.mm_inputs.size(); ++i) {
+    const MmInputRef& m = r.mm_inputs[i];
+    if (m.offset >= start + n) break;
+    if (m.offset + m.num_tokens <= start) continue;  // already computed
+    const EncoderCacheManager::State state = encoder_cache_.state(m.hash);
+    // Async mode counts an absent item's lookup when schedule_encoder() starts it.
+    if (state != EncoderCacheManager::State::kAbsent || options_.encoder_mode == EncoderMode::kInline) {
+      count_media_query(r, i);
+    }
+    const bool started_now = std::any_of(step.encoder_inputs.begin(), step.encoder_inputs.end(),
+                                         [&](const ScheduledEncoderInput& e) { return e.input.hash == m.hash; });
+    const bool is_inline = options_.encoder_mode == EncoderMode::kInline;
+    if (state == EncoderCacheManager::State::kReady || (is_inline && started_now)) {
+      encoder_cache_.add_ref(m.hash, r.req_id);
+      continue;
+    }
+    if (is_inline && state == EncoderCacheManager::State::kAbsent &&
+        encoder_cache_.allocate(m.hash, m.num_tokens, r.req_id)) {
+      step.encoder_inputs.push_back(ScheduledEncoderInput{r.req_id, static_cast<int32_t>(i), m});
+      encoder_in_flight_.insert(m.hash);
+      continue;
+    }
+    return std::max<int64_t>(0, m.offset - start);  // compute up to the item; the rest waits for it
+  }
+  return n;
+}
+
+void Scheduler::schedule_encoder(Step& step) {
+  // Jobs started earlier are still running: new items wait and then start together, batched.
+  if (encoder_in_flight_.empty()) {
+    int64_t cost = 0;
+    auto start_items = [&](Request* r) {
+      if (r->mm_inputs.empty()) return true;
+      int64_t start = r->num_computed_tokens;
+      if (start == 0 && r->status != RequestStatus::kRunning) {
+        start = kv_.get_computed_blocks(r->kv_view()).num_computed_tokens;  // prefix-cached media needs no encoding
+      }
+      for (size_t i = 0; i < r->mm_inputs.size(); ++i) {
+        const MmInputRef& m = r->mm_inputs[i];
+        if (m.offset + m.num_tokens <= start) continue;
+        count_media_query(*r, i);
+        if (encoder_cache_.state(m.hash) != EncoderCacheManager::State::kAbsent) {
+          encoder_cache_.add_ref(m.hash, r->req_id);
+          continue;
+        }
+        if (cost > 0 && cost + m.encoder_cost > options_.max_encoder_batch_cost) return false;
+        if (!encoder_cache_.allocate(m.hash, m.num_tokens, r->req_id)) return false;  // full: wait for room
+        step.encoder_inputs.push_back(ScheduledEncoderInput{r->req_id, static_cast<int32_t>(i), m});
+        encoder_in_flight_.insert(m.hash);
+        cost += m.encoder_cost;
+      }
+      return true;
+    };
+    bool more = true;
+    for (Request* r : running_) {
+      if (!(more = start_items(r))) break;
+    }
+    if (more) {
+      for (Request* r : waiting_->to_vector()) {
+        if (!start_items(r)) break;
+      }
+    }
+  }
+  if (!encoder_in_flight_.empty()) {
+    // Streams are decoding when a running request has output tokens (its next one is due).
+    bool decoding = step.has_decodes;
+    for (const Request* r : running_) decoding = decoding || r->num_output_tokens() > 0;
+    step_encoder_budget_s_ = encoder_budget_.budget_s(decoding);
+  }
+}
+
+void Scheduler::count_media_query(Request& r, size_t i) {
+  if (r.mm_queried.size() != r.mm_inputs.size()) r.mm_queried.assign(r.mm_inputs.size(), false);
+  if (r.mm_queried[i]) return;
+  r.mm_queried[i] = true;
+  encoder_cache_.record_query(r.mm_inputs[i].hash);
+}
+
+void Scheduler::release_consumed_media(Request& r) {
+  for (const MmInputRef& m : r.mm_inputs) {
+    if (m.offset + m.num_tokens > r.num_computed_tokens) break;
+    encoder_cache_.release(m.hash, r.req_id);
+  }
+}
+
 SchedulerOutput Scheduler::build_output(Step& step) {
   SchedulerOutput out;
   auto all_tokens = [](const Request* r) { return std::vector<int32_t>(r->all_token_ids().begin(), r->all_token_ids().end()); };
@@ -202,7 +315,7 @@ SchedulerOutput Scheduler::build_output(Step& step) {
     auto prompt = r->prompt_token_ids();
     out.scheduled_new_reqs.push_back(NewRequestData{r->req_id, std::vector<int32_t>(prompt.begin(), prompt.end()),
                                                     kv_.get_blocks(r->req_id).block_ids, r->num_computed_tokens,
-                                                    r->sampling});
+                                                    r->sampling, r->mm_inputs});
   }
   for (Request* r : step.scheduled_resumed) {
     CachedRequestData d;
@@ -228,16 +341,31 @@ SchedulerOutput Scheduler::build_output(Step& step) {
     // The step computes these tokens; later steps schedule from there (vLLM's _update_after_schedule).
     r->num_computed_tokens += n;
     r->num_tokens_sent = r->num_tokens();
+    if (!r->mm_inputs.empty()) release_consumed_media(*r);
   }
   MMS_CHECK(out.total_num_scheduled_tokens <= options_.max_num_batched_tokens);
   for (Request* r : step.preempted) out.preempted_req_ids.push_back(r->req_id);
   out.finished_req_ids.swap(finished_req_ids_);
   out.freed_block_hashes = kv_.take_evicted_block_hashes();
+  out.scheduled_encoder_inputs = std::move(step.encoder_inputs);
+  if (options_.encoder_mode == EncoderMode::kInline) {
+    out.encoder_time_budget_s = out.scheduled_encoder_inputs.empty() ? 0.0 : -1.0;
+  } else {
+    out.encoder_time_budget_s = step_encoder_budget_s_;
+  }
+  step_encoder_budget_s_ = 0;
+  out.freed_encoder_hashes = encoder_cache_.take_freed();
+  last_step_had_decodes_ = step.has_decodes;
   return out;
 }
 
 EngineOutputs Scheduler::update_from_output(const SchedulerOutput& so, const ModelRunnerOutput& mro) {
   EngineOutputs outs;
+  for (const Hash128& h : mro.finished_encoder_hashes) {
+    encoder_cache_.mark_ready(h);
+    encoder_in_flight_.erase(h);
+  }
+  encoder_budget_.record_step(last_step_had_decodes_, mro.forward_seconds);
   auto handle = [&](const ReqId& id) {
     Request* r = find_mutable(id);
     if (r == nullptr || r->status != RequestStatus::kRunning) return;  // aborted since schedule()
@@ -307,6 +435,7 @@ void Scheduler::finish(Request* r, RequestStatus status) {
     waiting_->remove(r);
   }
   kv_.free(r->req_id);
+  encoder_cache_.release_all(r->req_id);
   r->status = status;
   finished_req_ids_.push_back(r->req_id);
   requests_.erase(r->req_id);  // destroys r
@@ -331,6 +460,9 @@ SchedulerStats Scheduler::stats() const {
   s.prefix_cache_queries = p.num_queries;
   s.prefix_cache_hits = p.num_hits;
   s.num_preemptions = num_preemptions_;
+  s.encoder_cache = encoder_cache_.stats();
+  s.num_encoder_inputs_in_flight = static_cast<int64_t>(encoder_in_flight_.size());
+  s.encoder_tpot_target_s = encoder_budget_.target_s();
   return s;
 }
 

@@ -11,12 +11,15 @@
 #include <span>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "encoder_cache/encoder_cache_manager.h"
 #include "kv/kv_cache_manager.h"
 #include "sched/engine_output.h"
+#include "sched/policies/encoder_budget.h"
 #include "sched/policies/preemption_policy.h"
 #include "sched/policies/request_queue.h"
 #include "sched/request.h"
@@ -37,6 +40,12 @@ struct SchedulerOptions {
   QueuePolicy queue_policy = QueuePolicy::kFcfs;
   PreemptionMode preemption_mode = PreemptionMode::kNewest;
   KvCacheOptions kv;
+  // Media: the encoder-output cache's capacity in embedding rows (one per placeholder token), how encoder
+  // work is scheduled, how much of it starts together (patches), and the time it may take per step.
+  int64_t encoder_cache_tokens = 16384;
+  EncoderMode encoder_mode = EncoderMode::kAsync;
+  int64_t max_encoder_batch_cost = 32768;
+  EncoderBudgetOptions encoder_budget;
 };
 
 // InvalidArgument naming the offending option; the Scheduler constructor requires ok.
@@ -49,6 +58,9 @@ struct SchedulerStats {
   int64_t prefix_cache_queries = 0;  // tokens (cumulative)
   int64_t prefix_cache_hits = 0;     // tokens (cumulative)
   int64_t num_preemptions = 0;       // cumulative
+  EncoderCacheStats encoder_cache;
+  int64_t num_encoder_inputs_in_flight = 0;
+  double encoder_tpot_target_s = 0;  // the TPOT target the encoder budget keeps (0 until measured)
 };
 
 class Scheduler {
@@ -58,7 +70,7 @@ class Scheduler {
   ~Scheduler();
 
   // Queues a request. InvalidArgument for an empty or duplicate id, an empty prompt, a prompt longer
-  // than max_model_len(), max_tokens < 1. Stamps arrival_time_ns from the clock if it is -1.
+  // than max_model_len(), max_tokens < 1, media items out of order or larger than the encoder cache. Stamps arrival_time_ns from the clock if it is -1.
   Status add_request(Request request);
   // Finishes a waiting or running request as aborted and frees its blocks; its id is reported in the next
   // SchedulerOutput's finished_req_ids. Returns false if no such unfinished request.
@@ -89,6 +101,16 @@ class Scheduler {
 
   void schedule_running(Step& step);
   void schedule_waiting(Step& step);
+  // Async mode: starts encoder jobs for media of running, then waiting requests (queue order) while
+  // the encoder cache has room, once the previous jobs are done (so arrivals meanwhile batch together).
+  void schedule_encoder(Step& step);
+  // Tokens of [start, start + n) that can be computed now: up to the first media item whose embedding is
+  // not ready (inline mode: schedules that item's encoding in this step when the cache has room).
+  int64_t limit_by_encoder(Request& request, int64_t start, int64_t n, Step& step);
+  // Counts the encoder-cache lookup of item i of `request` once (a hit when held or being encoded).
+  void count_media_query(Request& request, size_t i);
+  // Releases encoder-cache references of items whose placeholders are all computed.
+  void release_consumed_media(Request& request);
   // Allocates blocks for num_new_tokens of `request`, preempting victims chosen by the policy until they
   // fit. nullopt when `request` itself was preempted.
   std::optional<KvBlocks> preempt_until_fits(Request* request, int64_t num_new_tokens, Step& step);
@@ -114,6 +136,14 @@ class Scheduler {
   std::vector<ReqId> finished_req_ids_;  // since the last schedule()
   uint64_t next_seq_ = 0;
   int64_t num_preemptions_ = 0;
+  EncoderCacheManager encoder_cache_;
+  EncoderBudget encoder_budget_;
+  struct HashHasher {
+    size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ULL)); }
+  };
+  std::unordered_set<Hash128, HashHasher> encoder_in_flight_;  // started, not reported finished
+  bool last_step_had_decodes_ = false;
+  double step_encoder_budget_s_ = 0;  // set by schedule_encoder() for the step being built
 };
 
 }  // namespace mms
