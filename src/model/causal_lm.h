@@ -27,7 +27,8 @@ struct ForwardBatch {
   std::span<const int32_t> token_ids;     // [T] flattened over sequences, in sequence order
   std::span<const int32_t> positions;     // [T] position of each token in its sequence
   // M-RoPE models (config.mrope_section non-empty): [3 * T], the temporal, height and width positions
-  // (row t, then row h, then row w). Empty: every section uses `positions`.
+  // (row t, then row h, then row w; model/mrope_positions.h computes them). Empty: every section uses
+  // `positions` (right for text-only sequences). Ignored by models without M-RoPE.
   std::span<const int32_t> mrope_positions;
   std::span<const EmbeddingOverride> embedding_overrides;  // sorted by row, non-overlapping
   std::span<const int32_t> slot_mapping;  // [T] KV slot (block_id * block_size + offset) per token
