@@ -108,8 +108,8 @@ class Qwen2Model final : public CausalLm {
       MMS_CHECK(o.row >= 0 && o.num_rows >= 0 && o.row + o.num_rows <= T && o.data != nullptr);
       std::copy(o.data, o.data + o.num_rows * H, x_.begin() + o.row * H);
     }
-    // M-RoPE models given per-section positions rotate by them; without (a text-only batch) every
-    // section's position is the plain one, which is exactly plain RoPE.
+    // M-RoPE models given per-section positions rotate by them. Without, every section's position is the
+    // plain one, which is exactly plain RoPE: right while no sequence in the batch holds media.
     const bool multi = mrope_sections_.has_value() && !b.mrope_positions.empty();
     MMS_CHECK(!multi || static_cast<int64_t>(b.mrope_positions.size()) == 3 * T);
     auto rotate = [&](float* x, int64_t n_heads) {
