@@ -20,6 +20,8 @@ constexpr MatmulVariant kMatmul[] = {
 };
 constexpr RmsNormVariant kRmsNorm[] = {{"avx2", has_avx2, cpu::avx2::rms_norm}, {"ref", always, ref::rms_norm}};
 constexpr RopeVariant kRope[] = {{"avx2", has_avx2, cpu::avx2::rope}, {"ref", always, ref::rope}};
+constexpr RopeMultiVariant kRopeMulti[] = {{"avx2", has_avx2, cpu::avx2::rope_multi},
+                                           {"ref", always, ref::rope_multi}};
 constexpr SiluMulVariant kSiluMul[] = {{"avx2", has_avx2, cpu::avx2::silu_mul}, {"ref", always, ref::silu_mul}};
 constexpr AddVariant kAdd[] = {{"avx2", has_avx2, cpu::avx2::add}, {"ref", always, ref::add}};
 constexpr SoftmaxVariant kSoftmax[] = {{"avx2", has_avx2, cpu::avx2::softmax}, {"ref", always, ref::softmax}};
@@ -34,6 +36,7 @@ constexpr PagedAttentionVariant kPagedAttention[] = {{"avx2", has_avx2, cpu::avx
 std::span<const MatmulVariant> matmul_variants() { return kMatmul; }
 std::span<const RmsNormVariant> rms_norm_variants() { return kRmsNorm; }
 std::span<const RopeVariant> rope_variants() { return kRope; }
+std::span<const RopeMultiVariant> rope_multi_variants() { return kRopeMulti; }
 std::span<const SiluMulVariant> silu_mul_variants() { return kSiluMul; }
 std::span<const AddVariant> add_variants() { return kAdd; }
 std::span<const SoftmaxVariant> softmax_variants() { return kSoftmax; }
@@ -53,6 +56,11 @@ void rope(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t*
           RopePairing pairing) {
   static const auto fn = best_variant(rope_variants()).fn;
   fn(x, T, n_heads, head_dim, positions, inv_freq, pairing);
+}
+void rope_multi(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions,
+                MropeSections sections, const float* inv_freq, RopePairing pairing) {
+  static const auto fn = best_variant(rope_multi_variants()).fn;
+  fn(x, T, n_heads, head_dim, positions, sections, inv_freq, pairing);
 }
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   static const auto fn = best_variant(silu_mul_variants()).fn;

@@ -26,6 +26,7 @@ struct KernelVariant {
 using MatmulVariant = KernelVariant<decltype(ref::matmul)>;
 using RmsNormVariant = KernelVariant<decltype(ref::rms_norm)>;
 using RopeVariant = KernelVariant<decltype(ref::rope)>;
+using RopeMultiVariant = KernelVariant<decltype(ref::rope_multi)>;
 using SiluMulVariant = KernelVariant<decltype(ref::silu_mul)>;
 using AddVariant = KernelVariant<decltype(ref::add)>;
 using SoftmaxVariant = KernelVariant<decltype(ref::softmax)>;
@@ -36,6 +37,7 @@ using PagedAttentionVariant = KernelVariant<decltype(ref::paged_attention)>;
 std::span<const MatmulVariant> matmul_variants();
 std::span<const RmsNormVariant> rms_norm_variants();
 std::span<const RopeVariant> rope_variants();
+std::span<const RopeMultiVariant> rope_multi_variants();
 std::span<const SiluMulVariant> silu_mul_variants();
 std::span<const AddVariant> add_variants();
 std::span<const SoftmaxVariant> softmax_variants();

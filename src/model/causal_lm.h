@@ -16,7 +16,7 @@
 namespace mms {
 
 // Rows of the batch whose input embedding is given (media embeddings from the vision encoder) instead of
-// looked up from token_ids.
+// looked up from token_ids. Their token_ids must still be valid ids (the placeholder, image_token_id).
 struct EmbeddingOverride {
   int32_t row = 0;            // first batch row
   int32_t num_rows = 0;
@@ -27,7 +27,9 @@ struct ForwardBatch {
   std::span<const int32_t> token_ids;     // [T] flattened over sequences, in sequence order
   std::span<const int32_t> positions;     // [T] position of each token in its sequence
   // M-RoPE models (config.mrope_section non-empty): [3 * T], the temporal, height and width positions
-  // (row t, then row h, then row w). Empty: every section uses `positions`.
+  // (row t, then row h, then row w; model/mrope_positions.h computes them). Empty: every section uses
+  // `positions`, right only while no sequence in the batch holds media (tokens after an image are
+  // offset by the rope delta, decode tokens included). Ignored by models without M-RoPE.
   std::span<const int32_t> mrope_positions;
   std::span<const EmbeddingOverride> embedding_overrides;  // sorted by row, non-overlapping
   std::span<const int32_t> slot_mapping;  // [T] KV slot (block_id * block_size + offset) per token

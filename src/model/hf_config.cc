@@ -1,4 +1,6 @@
 // parse_hf_config / parse_generation_config: Hugging Face config.json and generation_config.json.
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "model/json_fields.h"
@@ -9,18 +11,72 @@ namespace {
 
 using json_fields::json;
 
+// Which multimodal position rule an architecture follows.
+enum class MmKind { kNone, kQwen2Vl, kQwen25Vl };
+
 struct ArchInfo {
   std::string_view architecture;
   std::string_view model_type;
   bool qkv_bias_always;  // Qwen2 family: Q/K/V projections always have biases
+  MmKind mm = MmKind::kNone;
 };
 
 constexpr ArchInfo kArchs[] = {
     {"Qwen2ForCausalLM", "qwen2", true},
     {"LlamaForCausalLM", "llama", false},
-    {"Qwen2VLForConditionalGeneration", "qwen2_vl", true},
-    {"Qwen2_5_VLForConditionalGeneration", "qwen2_5_vl", true},
+    {"Qwen2VLForConditionalGeneration", "qwen2_vl", true, MmKind::kQwen2Vl},
+    {"Qwen2_5_VLForConditionalGeneration", "qwen2_5_vl", true, MmKind::kQwen25Vl},
 };
+
+// Hugging Face's config-class defaults for fields a config.json may omit. The placeholder ids have class
+// defaults too (151652..151656), but those only fit the full Qwen2 vocabulary: an id the file does not
+// give stays absent instead (published checkpoints give all four).
+constexpr int32_t kDefaultSpatialMerge = 2;
+constexpr double kDefaultTokensPerSecond = 4.0;  // Qwen2_5_VLVisionConfig; published checkpoints say 2
+
+// A token id from the top level, else from text_config (either place occurs), else absent.
+StatusOr<std::optional<int32_t>> mm_token_id(const json& root, const json& text, std::string_view key,
+                                             const std::string& path) {
+  MMS_ASSIGN_OR_RETURN(auto v, json_fields::opt_int(root, key, path));
+  if (!v && &text != &root) {
+    MMS_ASSIGN_OR_RETURN(v, json_fields::opt_int(text, key, path));
+  }
+  if (!v) return std::optional<int32_t>();
+  if (*v < 0 || *v > INT32_MAX) return invalid_argument(path + ": field '" + std::string(key) + "' is not a token id");
+  return std::optional<int32_t>(static_cast<int32_t>(*v));
+}
+
+// Placeholder ids and the M-RoPE position inputs of a Qwen2-VL-family config.
+Status parse_multimodal_fields(const json& root, const json& text, MmKind kind, const std::string& path,
+                               ModelConfig* c) {
+  using namespace json_fields;
+  if (kind == MmKind::kNone) return ok_status();
+  if (c->mrope_section.empty()) return invalid_argument(path + ": rope_scaling.mrope_section is missing (M-RoPE)");
+  MMS_ASSIGN_OR_RETURN(c->image_token_id, mm_token_id(root, text, "image_token_id", path));
+  MMS_ASSIGN_OR_RETURN(c->video_token_id, mm_token_id(root, text, "video_token_id", path));
+  MMS_ASSIGN_OR_RETURN(c->vision_start_token_id, mm_token_id(root, text, "vision_start_token_id", path));
+  MMS_ASSIGN_OR_RETURN(c->vision_end_token_id, mm_token_id(root, text, "vision_end_token_id", path));
+  const json* vision = find(root, "vision_config");
+  if (vision != nullptr && !vision->is_object()) {
+    return invalid_argument(path + ": field 'vision_config' must be an object");
+  }
+  const std::string where = path + " vision_config";
+  std::optional<int64_t> merge;
+  std::optional<double> tps;
+  if (vision != nullptr) {
+    MMS_ASSIGN_OR_RETURN(merge, opt_int(*vision, "spatial_merge_size", where));
+    MMS_ASSIGN_OR_RETURN(tps, opt_float(*vision, "tokens_per_second", where));
+  }
+  const int64_t m = merge.value_or(kDefaultSpatialMerge);
+  if (m <= 0 || m > 64) return invalid_argument(where + ": spatial_merge_size " + std::to_string(m) + " is out of range");
+  c->mrope_spatial_merge_size = static_cast<int32_t>(m);
+  // Qwen2-VL's position rule has no time scale: its video positions are frame-pair indices.
+  c->mrope_tokens_per_second = kind == MmKind::kQwen25Vl ? tps.value_or(kDefaultTokensPerSecond) : 0.0;
+  if (kind == MmKind::kQwen25Vl && !(c->mrope_tokens_per_second > 0)) {
+    return invalid_argument(where + ": tokens_per_second must be positive");
+  }
+  return ok_status();
+}
 
 const ArchInfo* find_arch(std::string_view name) {
   for (const ArchInfo& a : kArchs)
@@ -35,11 +91,21 @@ StatusOr<DType> parse_torch_dtype(const std::optional<std::string>& s, const std
   return invalid_argument(path + ": unsupported torch_dtype '" + *s + "'");
 }
 
+// rope_scaling, or rope_parameters (transformers >= 5 spelling, which also holds rope_theta).
 Status parse_rope_scaling(const json& text, const std::string& path, ModelConfig* c) {
-  const json* rs = json_fields::find(text, "rope_scaling");
+  const char* key = "rope_scaling";
+  const json* rs = json_fields::find(text, key);
+  if (rs == nullptr) {
+    key = "rope_parameters";
+    rs = json_fields::find(text, key);
+  }
   if (rs == nullptr) return ok_status();
-  if (!rs->is_object()) return invalid_argument(path + ": field 'rope_scaling' must be an object or null");
-  const std::string where = path + " rope_scaling";
+  if (!rs->is_object()) return invalid_argument(path + ": field '" + key + "' must be an object or null");
+  const std::string where = path + " " + key;
+  if (!json_fields::find(text, "rope_theta")) {
+    MMS_ASSIGN_OR_RETURN(auto theta, json_fields::opt_float(*rs, "rope_theta", where));
+    if (theta) c->rope_theta = *theta;
+  }
   MMS_ASSIGN_OR_RETURN(auto rope_type, json_fields::opt_string(*rs, "rope_type", where));
   if (!rope_type) {
     MMS_ASSIGN_OR_RETURN(rope_type, json_fields::opt_string(*rs, "type", where));
@@ -156,6 +222,7 @@ StatusOr<ModelConfig> parse_hf_config(std::string_view json_text, const std::str
   }
   MMS_ASSIGN_OR_RETURN(c.dtype, parse_torch_dtype(dtype, path));
   c.rope_pairing = kernels::RopePairing::kNeox;
+  MMS_RETURN_IF_ERROR(parse_multimodal_fields(root, text, arch->mm, path, &c));
 
   MMS_ASSIGN_OR_RETURN(auto bos, int_or_int_list(root, "bos_token_id", path));
   if (bos.size() > 1) return invalid_argument(path + ": field 'bos_token_id' must be a single token id");

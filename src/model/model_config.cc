@@ -2,6 +2,7 @@
 #include "model/model_config.h"
 
 #include <string>
+#include <utility>
 
 namespace mms {
 namespace {
@@ -47,14 +48,32 @@ Status ModelConfig::validate() const {
     return invalid_argument(where + "rope_scaling.factor must be positive");
   }
   if (!mrope_section.empty()) {
+    if (mrope_section.size() != 3) {
+      return invalid_argument(where + "mrope_section has " + std::to_string(mrope_section.size()) +
+                              " entries, expected 3 (temporal, height, width)");
+    }
     int64_t sum = 0;
     for (int32_t s : mrope_section) {
-      if (s < 0) return invalid_argument(where + "mrope_section has a negative entry");
+      if (s < 0 || s > kMaxDim) return invalid_argument(where + "mrope_section has an entry out of range");
       sum += s;
     }
-    if (sum != head_dim / 2) {
-      return invalid_argument(where + "mrope_section sums to " + std::to_string(sum) + ", expected head_dim / 2 = " +
-                              std::to_string(head_dim / 2));
+    if (sum == 0) return invalid_argument(where + "mrope_section sums to 0");
+  }
+  if (mrope_spatial_merge_size < 0 || mrope_spatial_merge_size > 64) {
+    return invalid_argument(where + "spatial_merge_size " + std::to_string(mrope_spatial_merge_size) +
+                            " is out of range [1, 64]");
+  }
+  if (!(mrope_tokens_per_second >= 0 && mrope_tokens_per_second <= 1e6)) {
+    return invalid_argument(where + "tokens_per_second must be in [0, 1e6]");
+  }
+  const std::pair<const char*, const std::optional<int32_t>*> mm_ids[] = {
+      {"image_token_id", &image_token_id},
+      {"video_token_id", &video_token_id},
+      {"vision_start_token_id", &vision_start_token_id},
+      {"vision_end_token_id", &vision_end_token_id}};
+  for (const auto& [name, id] : mm_ids) {
+    if (*id && (**id < 0 || **id >= vocab_size)) {
+      return invalid_argument(where + name + " " + std::to_string(**id) + " is outside the vocabulary");
     }
   }
   if (bos_token_id && (*bos_token_id < 0 || *bos_token_id >= vocab_size)) {

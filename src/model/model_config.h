@@ -45,7 +45,20 @@ struct ModelConfig {
   kernels::RopePairing rope_pairing = kernels::RopePairing::kNeox;
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // Q/K/V projections have biases (Qwen2: true)
-  std::vector<int32_t> mrope_section;  // Qwen2-VL M-RoPE split, empty for 1-D RoPE
+  // Qwen2-VL M-RoPE: rotary pairs per section (temporal, height, width), HF rope_scaling.mrope_section /
+  // GGUF rope.dimension_sections; empty for 1-D RoPE. Sums to head_dim / 2 in published models (other
+  // sums are rescaled: model/layers/rope_freqs.h mrope_sections()).
+  std::vector<int32_t> mrope_section;
+  // Inputs of the M-RoPE position rule (model/mrope_positions.h), 0 for text-only models:
+  int32_t mrope_spatial_merge_size = 0;  // vision_config.spatial_merge_size: patches per token side (2)
+  // Qwen2.5-VL: a video's temporal position = frame-pair index * second_per_grid_t * tokens_per_second
+  // (vision_config.tokens_per_second). 0: Qwen2-VL's rule, the frame-pair index itself.
+  double mrope_tokens_per_second = 0;
+  // Multimodal placeholder tokens (HF config names), absent for text-only models.
+  std::optional<int32_t> image_token_id;         // <|image_pad|>, one per image embedding row
+  std::optional<int32_t> video_token_id;         // <|video_pad|>
+  std::optional<int32_t> vision_start_token_id;  // <|vision_start|>, before each item's placeholders
+  std::optional<int32_t> vision_end_token_id;    // <|vision_end|>, after them
   DType dtype = DType::kF32;           // torch_dtype / the GGUF weights' dtype
   std::optional<int32_t> bos_token_id;
   std::vector<int32_t> eos_token_ids;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/mapped_file.h"
+#include "model/layers/rope_freqs.h"
 #include "testing/test_data.h"
 
 namespace mms {
@@ -65,7 +66,81 @@ TEST(HfConfig, Qwen25VlTextPart) {
     EXPECT_EQ(c->rope_scaling.type, RopeScaling::Type::kNone);
     EXPECT_TRUE(c->attention_bias);
     EXPECT_EQ(c->max_position_embeddings, 128000);
+    // Placeholders and M-RoPE position inputs.
+    EXPECT_EQ(c->image_token_id, 151655);
+    EXPECT_EQ(c->video_token_id, 151656);
+    EXPECT_EQ(c->vision_start_token_id, 151652);
+    EXPECT_EQ(c->vision_end_token_id, 151653);
+    EXPECT_EQ(c->mrope_spatial_merge_size, 2);
+    EXPECT_EQ(c->mrope_tokens_per_second, 2.0);
+    const kernels::MropeSections s = mrope_sections(*c);
+    EXPECT_EQ(s.t, 16);
+    EXPECT_EQ(s.h, 24);
+    EXPECT_EQ(s.w, 24);
   }
+}
+
+// transformers >= 5 writes the decoder under text_config with rope_parameters (holding rope_theta) and
+// the placeholder ids at the top level; Qwen2-VL has no time scale.
+TEST(HfConfig, VlVariants) {
+  const char* v5 = R"({"architectures":["Qwen2_5_VLForConditionalGeneration"],"model_type":"qwen2_5_vl",
+    "image_token_id":60,"video_token_id":61,"vision_start_token_id":57,"vision_end_token_id":58,
+    "vision_config":{"spatial_merge_size":2},
+    "text_config":{"vocab_size":100,"hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,
+      "num_attention_heads":4,"num_key_value_heads":2,"max_position_embeddings":1024,
+      "rope_parameters":{"rope_type":"default","mrope_section":[2,3,3],"rope_theta":1000000.0}}})";
+  auto c = parse_hf_config(v5, "v5.json");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->rope_theta, 1e6);
+  EXPECT_EQ(c->mrope_section, (std::vector<int32_t>{2, 3, 3}));
+  EXPECT_EQ(c->image_token_id, 60);
+  EXPECT_EQ(c->vision_end_token_id, 58);
+  EXPECT_EQ(c->mrope_tokens_per_second, 4.0);  // HF's Qwen2_5_VLVisionConfig default when absent
+
+  const char* qwen2vl = R"({"architectures":["Qwen2VLForConditionalGeneration"],"vocab_size":100,
+    "hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,
+    "max_position_embeddings":1024,"rope_theta":1e6,"image_token_id":60,
+    "rope_scaling":{"type":"mrope","mrope_section":[2,3,3]},"vision_config":{"spatial_merge_size":2,
+    "tokens_per_second":2}})";
+  c = parse_hf_config(qwen2vl, "q2.json");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->model_type, "qwen2_vl");
+  EXPECT_EQ(c->mrope_tokens_per_second, 0.0);  // Qwen2-VL: frame-pair index
+  EXPECT_EQ(c->mrope_spatial_merge_size, 2);
+  EXPECT_EQ(c->image_token_id, 60);
+  EXPECT_FALSE(c->video_token_id.has_value());  // not given: absent, not HF's full-vocabulary default
+
+  // Errors: no mrope_section; a placeholder id outside the vocabulary; a bad merge size.
+  std::string bad = qwen2vl;
+  bad.replace(bad.find(R"("rope_scaling":{"type":"mrope","mrope_section":[2,3,3]},)"),
+              std::string(R"("rope_scaling":{"type":"mrope","mrope_section":[2,3,3]},)").size(), "");
+  auto s = parse_hf_config(bad, "q2.json").status();
+  EXPECT_THAT(s.message(), HasSubstr("mrope_section"));
+  bad = qwen2vl;
+  bad.replace(bad.find(R"("image_token_id":60)"), 19, R"("image_token_id":100)");
+  s = parse_hf_config(bad, "q2.json").status();
+  EXPECT_THAT(s.message(), HasSubstr("image_token_id 100 is outside the vocabulary"));
+  bad = qwen2vl;
+  bad.replace(bad.find(R"("spatial_merge_size":2)"), 22, R"("spatial_merge_size":0)");
+  EXPECT_FALSE(parse_hf_config(bad, "q2.json").ok());
+}
+
+// Sections that do not sum to head_dim / 2 are rescaled proportionally (SGLang's rule).
+TEST(MropeSections, Rescaled) {
+  ModelConfig c;
+  c.head_dim = 128;
+  c.mrope_section = {16, 24, 24};
+  EXPECT_EQ(mrope_sections(c).w, 24);
+  c.mrope_section = {4, 6, 6};  // the tiny fixture's split on a 128-wide head: x4
+  kernels::MropeSections s = mrope_sections(c);
+  EXPECT_EQ(s.t, 16);
+  EXPECT_EQ(s.h, 24);
+  EXPECT_EQ(s.w, 24);
+  c.mrope_section = {1, 1, 1};  // 64 pairs: 21, 21, then the remainder
+  s = mrope_sections(c);
+  EXPECT_EQ(s.t, 21);
+  EXPECT_EQ(s.h, 21);
+  EXPECT_EQ(s.w, 22);
 }
 
 TEST(HfConfig, NestedTextConfig) {

@@ -31,6 +31,8 @@ void convert_rows_to_f32(const Tensor& w, int64_t n0, int64_t rows, float* out);
 void rms_norm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* y);
 void rope(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions, const float* inv_freq,
           RopePairing pairing);
+void rope_multi(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions,
+                MropeSections sections, const float* inv_freq, RopePairing pairing);
 void silu_mul(const float* gate, const float* up, int64_t n, float* out);
 void add(const float* a, const float* b, int64_t n, float* y);
 void softmax(float* x, int64_t rows, int64_t cols);

@@ -4,6 +4,7 @@
 //   NeoX (j, j + half):  C = [c, c],            S = [-s, s],             partner = swap halves
 //   GPT-J (2j, 2j + 1):  C = [c0 c0 c1 c1 ..],  S = [-s0 s0 -s1 s1 ..],  partner = swap neighbours
 // Same products and sums as the reference (the compiler may fuse them into FMAs: ~1e-7 relative).
+// M-RoPE only changes which position fills each pair's entry of the table.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -20,9 +21,12 @@
 namespace mms::kernels::cpu::avx2 {
 namespace {
 
-void fill_tables(int32_t position, const float* inv_freq, int64_t head_dim, RopePairing pairing, float* C, float* S) {
+// Pairs [0, h_begin) rotate by pos[0], [h_begin, w_begin) by pos[1], the rest by pos[2].
+void fill_tables(const int32_t pos[3], int64_t h_begin, int64_t w_begin, const float* inv_freq, int64_t head_dim,
+                 RopePairing pairing, float* C, float* S) {
   const int64_t half = head_dim / 2;
   for (int64_t j = 0; j < half; ++j) {
+    const int32_t position = j < h_begin ? pos[0] : j < w_begin ? pos[1] : pos[2];
     const float angle = static_cast<float>(position) * inv_freq[j];
     const float c = std::cos(angle);
     const float s = std::sin(angle);
@@ -66,27 +70,54 @@ void rotate_gptj(float* v, int64_t head_dim, const float* C, const float* S) {
   }
 }
 
+// Rotates every head of rows [b, e); position(t, pos) fills the row's three section positions.
+template <typename PositionsOf>
+void rotate_rows(float* x, int64_t b, int64_t e, int64_t n_heads, int64_t head_dim, int64_t h_begin,
+                 int64_t w_begin, const float* inv_freq, RopePairing pairing, PositionsOf positions_of) {
+  thread_local std::vector<float> table;  // C then S, head_dim each
+  table.resize(static_cast<size_t>(2 * head_dim));
+  float* C = table.data();
+  float* S = C + head_dim;
+  for (int64_t t = b; t < e; ++t) {
+    int32_t pos[3];
+    positions_of(t, pos);
+    fill_tables(pos, h_begin, w_begin, inv_freq, head_dim, pairing, C, S);
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* v = x + (t * n_heads + h) * head_dim;
+      if (pairing == RopePairing::kNeox) {
+        rotate_neox(v, head_dim / 2, C, S);
+      } else {
+        rotate_gptj(v, head_dim, C, S);
+      }
+    }
+  }
+}
+
+int64_t grain_of(int64_t n_heads, int64_t head_dim) {
+  return std::max<int64_t>(1, 8192 / std::max<int64_t>(n_heads * head_dim, 1));
+}
+
 }  // namespace
 
 void rope(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions, const float* inv_freq,
           RopePairing pairing) {
-  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n_heads * head_dim, 1));
-  parallel_for(T, grain, [&](int64_t b, int64_t e) {
-    thread_local std::vector<float> table;  // C then S, head_dim each
-    table.resize(static_cast<size_t>(2 * head_dim));
-    float* C = table.data();
-    float* S = C + head_dim;
-    for (int64_t t = b; t < e; ++t) {
-      fill_tables(positions[t], inv_freq, head_dim, pairing, C, S);
-      for (int64_t h = 0; h < n_heads; ++h) {
-        float* v = x + (t * n_heads + h) * head_dim;
-        if (pairing == RopePairing::kNeox) {
-          rotate_neox(v, head_dim / 2, C, S);
-        } else {
-          rotate_gptj(v, head_dim, C, S);
-        }
-      }
-    }
+  const int64_t half = head_dim / 2;
+  parallel_for(T, grain_of(n_heads, head_dim), [&](int64_t b, int64_t e) {
+    rotate_rows(x, b, e, n_heads, head_dim, half, half, inv_freq, pairing, [&](int64_t t, int32_t* pos) {
+      pos[0] = pos[1] = pos[2] = positions[t];
+    });
+  });
+}
+
+void rope_multi(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const int32_t* positions,
+                MropeSections sections, const float* inv_freq, RopePairing pairing) {
+  const int64_t h_begin = sections.t, w_begin = int64_t{sections.t} + sections.h;
+  parallel_for(T, grain_of(n_heads, head_dim), [&](int64_t b, int64_t e) {
+    rotate_rows(x, b, e, n_heads, head_dim, h_begin, w_begin, inv_freq, pairing, [&](int64_t t, int32_t* pos) {
+      pos[0] = positions[t];
+      pos[1] = positions[T + t];
+      pos[2] = positions[2 * T + t];
+    });
   });
 }
 

@@ -5,7 +5,14 @@
 //               x += attention(q, kv) Wo
 //               h = rmsnorm(x); x += (silu(h Wg) * (h Wu)) Wd
 //   logits = rmsnorm(x) Wlm   (Wlm = embed when tied)
+// Qwen2-VL's and Qwen2.5-VL's language models (Qwen2VLForConditionalGeneration,
+// Qwen2_5_VLForConditionalGeneration, GGUF qwen2vl) are this graph with two changes, both driven by the
+// batch: rows listed in embedding_overrides take their input embedding from the vision encoder instead
+// of embed(ids), and M-RoPE (config.mrope_section) rotates each rotary pair by the temporal, height or
+// width position of its section (ForwardBatch::mrope_positions; model/mrope_positions.h computes them).
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +75,7 @@ class Qwen2Model final : public CausalLm {
       layers_.push_back(L);
     }
     inv_freq_ = rope_inv_freq(c);
+    if (!c.mrope_section.empty()) mrope_sections_ = mrope_sections(c);
     // llama.cpp stores Llama 3's RoPE scaling as per-pair frequency divisors instead of metadata.
     if (w.has("rope_freqs.weight")) {
       MMS_ASSIGN_OR_RETURN(const float* factors, params_.get(w, "rope_freqs.weight", D / 2));
@@ -96,14 +104,30 @@ class Qwen2Model final : public CausalLm {
     up_.resize(T * F);
 
     kernels::embedding(embed_, b.token_ids.data(), T, x_.data());
+    for (const EmbeddingOverride& o : b.embedding_overrides) {
+      MMS_CHECK(o.row >= 0 && o.num_rows >= 0 && o.row + o.num_rows <= T && o.data != nullptr);
+      std::copy(o.data, o.data + o.num_rows * H, x_.begin() + o.row * H);
+    }
+    // M-RoPE models given per-section positions rotate by them. Without, every section's position is the
+    // plain one, which is exactly plain RoPE: right while no sequence in the batch holds media.
+    const bool multi = mrope_sections_.has_value() && !b.mrope_positions.empty();
+    MMS_CHECK(!multi || static_cast<int64_t>(b.mrope_positions.size()) == 3 * T);
+    auto rotate = [&](float* x, int64_t n_heads) {
+      if (multi) {
+        kernels::rope_multi(x, T, n_heads, D, b.mrope_positions.data(), *mrope_sections_, inv_freq_.data(),
+                            c.rope_pairing);
+      } else {
+        kernels::rope(x, T, n_heads, D, b.positions.data(), inv_freq_.data(), c.rope_pairing);
+      }
+    };
     for (size_t l = 0; l < layers_.size(); ++l) {
       const LayerWeights& L = layers_[l];
       kernels::rms_norm(x_.data(), L.attn_norm, T, H, eps, h_.data());
       kernels::matmul(h_.data(), T, L.wq, L.bq, q_.data());
       kernels::matmul(h_.data(), T, L.wk, L.bk, k_.data());
       kernels::matmul(h_.data(), T, L.wv, L.bv, v_.data());
-      kernels::rope(q_.data(), T, nH, D, b.positions.data(), inv_freq_.data(), c.rope_pairing);
-      kernels::rope(k_.data(), T, nKV, D, b.positions.data(), inv_freq_.data(), c.rope_pairing);
+      rotate(q_.data(), nH);
+      rotate(k_.data(), nKV);
       kernels::write_kv(k_.data(), v_.data(), b.slot_mapping.data(), T, kv[l]);
       kernels::paged_attention(q_.data(), kv[l], b.attn, static_cast<int32_t>(nH), scale, attn_.data());
       kernels::matmul(attn_.data(), T, L.wo, nullptr, h_.data());
@@ -136,6 +160,7 @@ class Qwen2Model final : public CausalLm {
   const float* final_norm_ = nullptr;
   std::vector<LayerWeights> layers_;
   std::vector<float> inv_freq_;  // [D/2]
+  std::optional<kernels::MropeSections> mrope_sections_;  // M-RoPE models only
   // Per-forward scratch, grown to the largest batch seen (no allocation in steady state).
   std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_;
 };

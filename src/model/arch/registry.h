@@ -8,7 +8,7 @@
 
 namespace mms {
 
-// Qwen2ForCausalLM and LlamaForCausalLM (model/arch/qwen2.cc).
+// Qwen2ForCausalLM, LlamaForCausalLM and the Qwen2-VL / Qwen2.5-VL language models (model/arch/qwen2.cc).
 StatusOr<std::unique_ptr<CausalLm>> create_qwen2(const ModelConfig& config, const WeightStore& weights);
 
 }  // namespace mms

@@ -1,6 +1,10 @@
 // config_from_gguf(): a ModelConfig from GGUF metadata (llama.cpp's key names), equal field for field to
 // what parse_hf_config() gives for the same model's config.json.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "model/gguf/gguf_file.h"
@@ -23,6 +27,27 @@ constexpr GgufArch kArchs[] = {
     {"llama", "LlamaForCausalLM", "llama", kernels::RopePairing::kGptj},
     {"qwen2vl", "Qwen2VLForConditionalGeneration", "qwen2_vl", kernels::RopePairing::kNeox},
 };
+
+// llama.cpp's qwen2vl decoder: merge 2 (the converter writes no key for it; clip.cpp hard-codes 2), the
+// placeholder ids found by name in the vocabulary. Qwen2-VL's and Qwen2.5-VL's decoders share this arch
+// and the text GGUF does not say which; its video time rule stays Qwen2-VL's (mrope_tokens_per_second 0):
+// the mmproj's projector type (qwen2.5vl_merger) tells the caller to set 2 (the published value).
+Status read_qwen2vl_multimodal(const gguf::GgufFile& f, ModelConfig* c) {
+  c->mrope_spatial_merge_size = 2;
+  if (!f.has("tokenizer.ggml.tokens")) return ok_status();
+  MMS_ASSIGN_OR_RETURN(std::vector<std::string_view> tokens, f.get_string_array("tokenizer.ggml.tokens"));
+  const std::pair<std::string_view, std::optional<int32_t>*> names[] = {
+      {"<|image_pad|>", &c->image_token_id},
+      {"<|video_pad|>", &c->video_token_id},
+      {"<|vision_start|>", &c->vision_start_token_id},
+      {"<|vision_end|>", &c->vision_end_token_id}};
+  for (size_t id = 0; id < tokens.size() && id <= INT32_MAX; ++id) {
+    for (const auto& [name, out] : names) {
+      if (tokens[id] == name && !*out) *out = static_cast<int32_t>(id);
+    }
+  }
+  return ok_status();
+}
 
 StatusOr<int32_t> token_id(const gguf::GgufFile& f, std::string_view key) {
   MMS_ASSIGN_OR_RETURN(int64_t v, f.get_int(key));
@@ -80,6 +105,8 @@ StatusOr<ModelConfig> config_from_gguf(const gguf::GgufFile& f) {
       c.mrope_section.push_back(static_cast<int32_t>(s));
     }
   }
+
+  if (arch_name == "qwen2vl") MMS_RETURN_IF_ERROR(read_qwen2vl_multimodal(f, &c));
 
   const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
   if (auto n = f.array_length("tokenizer.ggml.tokens")) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "common/check.h"
+
 namespace mms {
 
 std::vector<float> rope_inv_freq(const ModelConfig& c) {
@@ -32,6 +34,18 @@ std::vector<float> rope_inv_freq(const ModelConfig& c) {
     inv[static_cast<size_t>(j)] = static_cast<float>(f);
   }
   return inv;
+}
+
+kernels::MropeSections mrope_sections(const ModelConfig& c) {
+  const int64_t half = c.head_dim / 2;
+  MMS_CHECK(c.mrope_section.size() == 3);
+  int64_t sum = 0;
+  for (int32_t s : c.mrope_section) sum += s;
+  MMS_CHECK(sum > 0);
+  int64_t s[3];
+  for (int i = 0; i < 3; ++i) s[i] = c.mrope_section[i] * half / sum;
+  s[2] = half - s[0] - s[1];
+  return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[1]), static_cast<int32_t>(s[2])};
 }
 
 }  // namespace mms

@@ -103,17 +103,37 @@ TEST(GgufConfig, LlamaUsesGptjPairingAndEmbeddingVocab) {
 TEST(GgufConfig, Qwen2VlSections) {
   GgufWriter w = base_writer("qwen2vl");
   w.add_array<int32_t>("qwen2vl.rope.dimension_sections", GgufWriter::kI32, {2, 3, 3, 0});
-  w.add_string_array("tokenizer.ggml.tokens", {"a", "b", "c"});
+  w.add_string_array("tokenizer.ggml.tokens", {"a", "<|vision_start|>", "<|image_pad|>"});
   w.add_f32_tensor("blk.0.attn_q.bias", {64}, std::vector<float>(64));
   std::vector<uint8_t> keep;
   auto c = config_of(w, &keep);
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->architecture, "Qwen2VLForConditionalGeneration");
+  EXPECT_EQ(c->vision_start_token_id, 1);  // placeholders found by name in the vocabulary
+  EXPECT_EQ(c->image_token_id, 2);
+  EXPECT_FALSE(c->video_token_id.has_value());
+  EXPECT_EQ(c->mrope_spatial_merge_size, 2);
+  EXPECT_EQ(c->mrope_tokens_per_second, 0.0);
   EXPECT_EQ(c->rope_pairing, kernels::RopePairing::kNeox);
   EXPECT_EQ(c->mrope_section, (std::vector<int32_t>{2, 3, 3}));
   EXPECT_EQ(c->vocab_size, 3);
   EXPECT_TRUE(c->attention_bias);
   EXPECT_TRUE(c->tie_word_embeddings);
+}
+
+TEST(GgufConfig, Qwen2VlFixture) {
+  auto f = gguf::GgufFile::open(mms::testing::test_data("tiny-qwen2vl-f32.gguf"));
+  ASSERT_TRUE(f.ok());
+  auto c = config_from_gguf(**f);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  EXPECT_EQ(c->mrope_section, (std::vector<int32_t>{4, 6, 6}));
+  EXPECT_EQ(c->head_dim, 32);
+  EXPECT_EQ(c->num_hidden_layers, 2);
+  EXPECT_EQ(c->rms_norm_eps, 1e-6);
+  EXPECT_EQ(c->image_token_id, 2060);
+  EXPECT_EQ(c->video_token_id, 2061);
+  EXPECT_EQ(c->vision_start_token_id, 2057);
+  EXPECT_EQ(c->vision_end_token_id, 2058);
 }
 
 TEST(GgufConfig, Errors) {
