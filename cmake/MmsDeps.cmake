@@ -13,6 +13,14 @@ find_package(Boost 1.81 REQUIRED)
 # Procedural images for the load generator (bench/): JPEG via libturbojpeg, PNG via libpng.
 pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
 find_package(PNG REQUIRED)
+# Image decoding (media/): libjpeg-turbo's libjpeg API, libwebp (+ demux for animation and EXIF), giflib,
+# libexif for the EXIF orientation tag.
+find_package(JPEG REQUIRED)
+find_package(GIF 5 REQUIRED)
+pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
+pkg_check_modules(EXIF REQUIRED IMPORTED_TARGET libexif)
+# https fetches of remote media (media/media_source.cc).
+find_package(OpenSSL REQUIRED)
 
 # oneDNN: its CMake config wants OpenCL headers; the library and header are all we need.
 find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)

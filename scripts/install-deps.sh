@@ -17,7 +17,10 @@ PACKAGES=(
   libdnnl-dev                                        # oneDNN GEMM for prefill (AMX where present)
   libomp-dev                                         # OpenMP runtime headers (GCC's libgomp is used)
   libboost1.81-dev                                   # Boost.Beast/Asio (header-only): HTTP for bench, server, router
-  libturbojpeg0-dev libpng-dev                       # procedural JPEG/PNG images sent by mmserve bench
+  libturbojpeg0-dev libpng-dev                       # procedural JPEG/PNG images sent by mmserve bench; PNG decoding
+  libjpeg62-turbo-dev                                # JPEG decoding (libjpeg API of libjpeg-turbo)
+  libwebp-dev libgif-dev libexif-dev                 # WebP (incl. animated) and GIF decoding, EXIF orientation
+  libssl-dev                                         # https fetches of remote media
 )
 
 missing=()

@@ -19,6 +19,8 @@ struct MediaItem {
   int64_t num_frames = 1;        // 1 for an image; a multiple of the temporal patch size for video
   int64_t height = 0;            // after resizing: multiples of patch_size * merge_size
   int64_t width = 0;
+  int64_t source_height = 0;     // decoded size before resizing (after EXIF rotation)
+  int64_t source_width = 0;
   int64_t grid_t = 1, grid_h = 0, grid_w = 0;  // patch grid (before merging)
   int64_t num_tokens = 0;        // placeholder tokens = grid_t * grid_h * grid_w / merge^2
   double second_per_grid_t = 0;  // video: seconds covered by one temporal patch (M-RoPE time positions)
