@@ -30,6 +30,12 @@ constexpr EmbeddingVariant kEmbedding[] = {{"avx2", has_avx2, cpu::avx2::embeddi
 constexpr WriteKvVariant kWriteKv[] = {{"cpu", always, cpu::write_kv}, {"ref", always, ref::write_kv}};
 constexpr PagedAttentionVariant kPagedAttention[] = {{"avx2", has_avx2, cpu::avx2::paged_attention},
                                                      {"ref", always, ref::paged_attention}};
+constexpr LayerNormVariant kLayerNorm[] = {{"avx2", has_avx2, cpu::avx2::layer_norm}, {"ref", always, ref::layer_norm}};
+constexpr GeluVariant kGelu[] = {{"avx2", has_avx2, cpu::avx2::gelu}, {"ref", always, ref::gelu}};
+constexpr QuickGeluVariant kQuickGelu[] = {{"avx2", has_avx2, cpu::avx2::quick_gelu}, {"ref", always, ref::quick_gelu}};
+constexpr RopeTableVariant kRopeTable[] = {{"avx2", has_avx2, cpu::avx2::rope_table}, {"ref", always, ref::rope_table}};
+constexpr VarlenAttentionVariant kVarlenAttention[] = {{"avx2_dnnl", has_avx2, cpu::avx2::varlen_attention},
+                                                       {"ref", always, ref::varlen_attention}};
 
 }  // namespace
 
@@ -43,6 +49,11 @@ std::span<const SoftmaxVariant> softmax_variants() { return kSoftmax; }
 std::span<const EmbeddingVariant> embedding_variants() { return kEmbedding; }
 std::span<const WriteKvVariant> write_kv_variants() { return kWriteKv; }
 std::span<const PagedAttentionVariant> paged_attention_variants() { return kPagedAttention; }
+std::span<const LayerNormVariant> layer_norm_variants() { return kLayerNorm; }
+std::span<const GeluVariant> gelu_variants() { return kGelu; }
+std::span<const QuickGeluVariant> quick_gelu_variants() { return kQuickGelu; }
+std::span<const RopeTableVariant> rope_table_variants() { return kRopeTable; }
+std::span<const VarlenAttentionVariant> varlen_attention_variants() { return kVarlenAttention; }
 
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
   static const auto fn = best_variant(matmul_variants()).fn;
@@ -86,6 +97,27 @@ void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMeta
                      float* out) {
   static const auto fn = best_variant(paged_attention_variants()).fn;
   fn(q, kv, md, n_heads, scale, out);
+}
+
+void layer_norm(const float* x, const float* w, const float* b, int64_t rows, int64_t dim, float eps, float* y) {
+  static const auto fn = best_variant(layer_norm_variants()).fn;
+  fn(x, w, b, rows, dim, eps, y);
+}
+void gelu(const float* x, int64_t n, float* out) {
+  static const auto fn = best_variant(gelu_variants()).fn;
+  fn(x, n, out);
+}
+void quick_gelu(const float* x, int64_t n, float* out) {
+  static const auto fn = best_variant(quick_gelu_variants()).fn;
+  fn(x, n, out);
+}
+void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
+  static const auto fn = best_variant(rope_table_variants()).fn;
+  fn(x, T, n_heads, head_dim, cos, sin);
+}
+void varlen_attention(const VarlenAttentionArgs& args) {
+  static const auto fn = best_variant(varlen_attention_variants()).fn;
+  fn(args);
 }
 
 }  // namespace mms::kernels

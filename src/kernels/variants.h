@@ -8,10 +8,14 @@
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/embedding.h"
+#include "kernels/gelu.h"
+#include "kernels/layer_norm.h"
 #include "kernels/matmul.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope.h"
+#include "kernels/rope_table.h"
 #include "kernels/softmax.h"
+#include "kernels/varlen_attention.h"
 
 namespace mms::kernels {
 
@@ -33,6 +37,11 @@ using SoftmaxVariant = KernelVariant<decltype(ref::softmax)>;
 using EmbeddingVariant = KernelVariant<decltype(ref::embedding)>;
 using WriteKvVariant = KernelVariant<decltype(ref::write_kv)>;
 using PagedAttentionVariant = KernelVariant<decltype(ref::paged_attention)>;
+using LayerNormVariant = KernelVariant<decltype(ref::layer_norm)>;
+using GeluVariant = KernelVariant<decltype(ref::gelu)>;
+using QuickGeluVariant = KernelVariant<decltype(ref::quick_gelu)>;
+using RopeTableVariant = KernelVariant<decltype(ref::rope_table)>;
+using VarlenAttentionVariant = KernelVariant<decltype(ref::varlen_attention)>;
 
 std::span<const MatmulVariant> matmul_variants();
 std::span<const RmsNormVariant> rms_norm_variants();
@@ -44,6 +53,11 @@ std::span<const SoftmaxVariant> softmax_variants();
 std::span<const EmbeddingVariant> embedding_variants();
 std::span<const WriteKvVariant> write_kv_variants();
 std::span<const PagedAttentionVariant> paged_attention_variants();
+std::span<const LayerNormVariant> layer_norm_variants();
+std::span<const GeluVariant> gelu_variants();
+std::span<const QuickGeluVariant> quick_gelu_variants();
+std::span<const RopeTableVariant> rope_table_variants();
+std::span<const VarlenAttentionVariant> varlen_attention_variants();
 
 // The variant the public entry point runs (the first available one).
 template <typename V>

@@ -7,6 +7,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/rope.h"
+#include "kernels/varlen_attention.h"
 #include "tensor/tensor.h"
 
 namespace mms::kernels::cpu {
@@ -39,6 +40,12 @@ void softmax(float* x, int64_t rows, int64_t cols);
 void embedding(const Tensor& table, const int32_t* ids, int64_t n, float* out);
 void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
                      float scale, float* out);
+// Vision-tower ops.
+void layer_norm(const float* x, const float* w, const float* b, int64_t rows, int64_t dim, float eps, float* y);
+void gelu(const float* x, int64_t n, float* out);
+void quick_gelu(const float* x, int64_t n, float* out);
+void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);
+void varlen_attention(const VarlenAttentionArgs& args);  // oneDNN sgemm + AVX2 softmax
 }  // namespace avx2
 
 namespace avx512 {  // AVX-512 F/BW/VL + FMA + F16C

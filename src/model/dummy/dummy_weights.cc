@@ -178,10 +178,14 @@ float dummy_weight_value(uint64_t seed, std::string_view tensor_name, int64_t in
 StatusOr<std::unique_ptr<WeightStore>> make_dummy_weights(const ModelConfig& config, DType matrix_dtype,
                                                           uint64_t seed, std::string source) {
   MMS_RETURN_IF_ERROR(config.validate().with_context(source));
+  return make_dummy_weights(decoder_tensor_specs_full(config), matrix_dtype, seed, std::move(source));
+}
+
+StatusOr<std::unique_ptr<WeightStore>> make_dummy_weights(const std::vector<TensorSpec>& specs, DType matrix_dtype,
+                                                          uint64_t seed, std::string source) {
   if (matrix_dtype != DType::kF32 && matrix_dtype != DType::kF16 && matrix_dtype != DType::kBF16) {
     return invalid_argument(source + ": dummy weights cannot be " + std::string(dtype_name(matrix_dtype)));
   }
-  const std::vector<TensorSpec> specs = decoder_tensor_specs_full(config);
   // Lay the tensors out in one arena, 64-byte aligned (validate() bounds every factor, so no overflow).
   std::vector<Placed> placed;
   size_t offset = 0;

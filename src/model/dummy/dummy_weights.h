@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "model/decoder_tensor_specs.h"
 #include "model/model_config.h"
 #include "model/weight_store.h"
 
@@ -18,6 +19,11 @@ namespace mms {
 // Errors: InvalidArgument for an invalid config or an unsupported dtype (f32, f16, bf16 are supported),
 // ResourceExhausted if the total size is absurd (> 1 TiB).
 StatusOr<std::unique_ptr<WeightStore>> make_dummy_weights(const ModelConfig& config, DType matrix_dtype,
+                                                          uint64_t seed, std::string source = "dummy");
+
+// The same for any list of tensors (e.g. a vision tower's, model/vision/vision_weights.h), laid out and filled
+// the same way. The specs' shapes must be positive and bounded (the caller validated its config).
+StatusOr<std::unique_ptr<WeightStore>> make_dummy_weights(const std::vector<TensorSpec>& specs, DType matrix_dtype,
                                                           uint64_t seed, std::string source = "dummy");
 
 // The value a dummy matrix or bias holds at flat index i (before rounding to its dtype). Exposed for tests.

@@ -2,6 +2,7 @@
 // rows of the language model's hidden size, one row per merged 2x2 patch group. Encoding runs as a
 // VisionEncodeJob in slices, so a caller can interleave it with decode steps under a time budget.
 // VisionEncoder is immutable after loading and thread-safe; a job is used by one thread at a time.
+// Loading: load_vision_encoder() and friends below (GGUF mmproj, Hugging Face directory, dummy weights).
 #pragma once
 
 #include <cstdint>
@@ -11,32 +12,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/model_loader.h"
+#include "model/vision/vision_config.h"
+#include "model/vision/vision_layout.h"
+#include "model/vision/vision_weights.h"
 
 namespace mms {
-
-struct VisionConfig {
-  std::string projector;             // "qwen2vl_merger" (Qwen2-VL) | "qwen2.5vl_merger" (Qwen2.5-VL)
-  int64_t hidden_size = 0;           // ViT width (embed_dim / hidden_size)
-  int64_t intermediate_size = 0;     // ViT MLP width
-  int64_t num_layers = 0;            // depth
-  int64_t num_heads = 0;
-  int64_t patch_size = 14;
-  int64_t temporal_patch_size = 2;
-  int64_t spatial_merge_size = 2;
-  int64_t out_hidden_size = 0;       // the language model's hidden size
-  int64_t window_size = 112;         // Qwen2.5-VL window attention, pixels
-  std::vector<int32_t> fullatt_block_indexes;  // Qwen2.5-VL layers with full attention
-  double norm_eps = 1e-6;
-  double tokens_per_second = 2.0;    // Qwen2.5-VL video M-RoPE time scale (vision_config.tokens_per_second)
-  float image_mean[3] = {0.48145466f, 0.4578275f, 0.40821073f};
-  float image_std[3] = {0.26862954f, 0.26130258f, 0.27577711f};
-};
-
-// Patch grid of one input: t frames-pairs x h rows x w columns of patches (before merging).
-struct VisionGrid {
-  int64_t t = 1, h = 0, w = 0;
-  int64_t num_patches() const { return t * h * w; }
-};
 
 // One image (num_frames == 1; duplicated to the temporal patch) or video (num_frames a multiple of the
 // temporal patch size), already resized to multiples of patch_size * spatial_merge_size and normalized.
@@ -48,7 +29,9 @@ struct VisionInput {
 };
 
 // A batch of inputs being encoded. run() advances by whole work units (a matmul over a chunk of rows,
-// one attention window, ...), each unit on the compute pool.
+// attention over some windows or heads or query rows, ...), each unit on the compute pool. The units are fixed
+// when the job starts (they depend on the inputs and the encoder's options, never on the budgets), so any
+// sequence of run() calls gives bit-identical outputs.
 class VisionEncodeJob {
  public:
   virtual ~VisionEncodeJob() = default;
@@ -59,9 +42,18 @@ class VisionEncodeJob {
   virtual bool done() const = 0;
   virtual int64_t total_flops() const = 0;      // estimate, for budgeting
   virtual int64_t remaining_flops() const = 0;
+  virtual int64_t num_units() const = 0;        // work units in all
+  virtual int64_t remaining_units() const = 0;
   // After done(): the embeddings of input i, [num_output_tokens(i), out_hidden_size], rows in the
   // row-major order of the merged grid (frame-pair, row, column) as the placeholder tokens are laid out.
   virtual std::span<const float> output(size_t i) const = 0;
+};
+
+// How finely a job is sliced: a row-chunked matmul unit does about unit_flops, an attention unit about
+// attention_unit_flops (f32 attention runs at a lower FLOP rate than bf16 matmuls).
+struct VisionEncoderOptions {
+  int64_t unit_flops = int64_t{4} << 30;
+  int64_t attention_unit_flops = int64_t{1} << 30;
 };
 
 class VisionEncoder {
@@ -74,8 +66,31 @@ class VisionEncoder {
   // Placeholder tokens (embedding rows) for a grid: t * h * w / spatial_merge_size^2.
   int64_t num_output_tokens(const VisionGrid& grid) const;
   // Starts encoding `inputs` (batched: one job, attention kept within each input). The frames must stay
-  // alive until the job is done. InvalidArgument for a size grid_of rejects.
+  // alive until the job is done, and the job must not outlive the encoder. InvalidArgument for a size grid_of rejects or frames of the wrong length.
   virtual StatusOr<std::unique_ptr<VisionEncodeJob>> start(std::span<const VisionInput> inputs) const = 0;
 };
+
+// A tower over weights already opened (named per `naming`); the encoder owns the store.
+StatusOr<std::unique_ptr<VisionEncoder>> create_vision_encoder(const VisionConfig& config,
+                                                               std::unique_ptr<WeightStore> weights,
+                                                               VisionWeightNaming naming,
+                                                               const VisionEncoderOptions& options = {});
+// A GGUF mmproj as llama.cpp writes it (arch `clip`, projector qwen2vl_merger or qwen2.5vl_merger).
+StatusOr<std::unique_ptr<VisionEncoder>> load_vision_encoder_gguf(const std::string& mmproj_path,
+                                                                  const VisionEncoderOptions& options = {});
+// A Hugging Face checkpoint directory: config.json's vision_config, preprocessor_config.json when present,
+// the `visual.` / `model.visual.` tensors of its safetensors.
+StatusOr<std::unique_ptr<VisionEncoder>> load_vision_encoder_hf(const std::string& dir,
+                                                                const VisionEncoderOptions& options = {});
+// Random weights at the config's real size (vLLM's --load-format dummy): matrices in `matrix_dtype`, norms 1,
+// biases small (model/dummy/dummy_weights.h).
+StatusOr<std::unique_ptr<VisionEncoder>> make_dummy_vision_encoder(const VisionConfig& config, DType matrix_dtype,
+                                                                   uint64_t seed,
+                                                                   const VisionEncoderOptions& options = {});
+// Dispatch as load_model() does: a .gguf file is an mmproj, a directory holding config.json an HF checkpoint;
+// with LoadFormat::kDummy the config (a config.json, a directory holding one, or an mmproj's metadata) gets
+// dummy weights in options.dummy_dtype.
+StatusOr<std::unique_ptr<VisionEncoder>> load_vision_encoder(const std::string& path, const LoadOptions& load = {},
+                                                             const VisionEncoderOptions& options = {});
 
 }  // namespace mms
