@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "media/media_item.h"
+#include "sched/mm_input.h"
 #include "sched/request.h"
 #include "sched/sampling_params.h"
 
@@ -25,6 +27,9 @@ struct EngineRequest {
   SamplingParams sampling;
   StopParams stop;                         // max_tokens, EOS/stop ids, ignore_eos, min_tokens
   int32_t priority = 0;                    // lower first under the priority policy
+  // Media in the prompt, in order: mm_inputs[i] says where mm_items[i]'s placeholder tokens are.
+  std::vector<MmInputRef> mm_inputs;
+  std::vector<std::shared_ptr<const media::MediaItem>> mm_items;
 };
 
 // TokenLogprob (token_id, logprob, top) is defined in sched/sampling_params.h.
@@ -53,6 +58,16 @@ struct EngineStats {
   int64_t prompt_tokens_total = 0;        // prompt tokens computed (cache hits excluded)
   int64_t generation_tokens_total = 0;
   int64_t num_steps = 0;
+  // Encoder cache (media embeddings): lookups and hits (items), rows held, bytes held by the executor.
+  int64_t encoder_cache_queries = 0;
+  int64_t encoder_cache_hits = 0;
+  int64_t encoder_cache_evictions = 0;
+  int64_t encoder_cache_used_tokens = 0;
+  int64_t encoder_cache_capacity_tokens = 0;
+  int64_t encoder_cache_bytes = 0;
+  int64_t encoder_items_encoded = 0;
+  double encoder_seconds_total = 0;  // wall time spent encoding
+  double encoder_tpot_target_s = 0;  // the TPOT target metering encoder work (0 until measured)
 };
 
 class AsyncEngine {

@@ -66,7 +66,13 @@ Status AsyncEngineImpl::validate(const EngineRequest& r) const {
   }
   Status s = validate_sampling(r.sampling);
   if (!s.ok()) return invalid_argument("request '" + r.req_id + "': " + s.message());
-  return ok_status();
+  if (r.mm_inputs.size() != r.mm_items.size()) {
+    return invalid_argument("request '" + r.req_id + "': media items and placeholders differ in number");
+  }
+  if (!r.mm_inputs.empty() && !config_.accepts_media) {
+    return invalid_argument("request '" + r.req_id + "': this model does not accept images or video");
+  }
+  return validate_mm_inputs(r.mm_inputs, n);
 }
 
 Status AsyncEngineImpl::add_request(EngineRequest request, OutputCallback callback) {
@@ -117,8 +123,9 @@ void AsyncEngineImpl::admit(std::vector<Pending>& pending) {
     EngineRequest& er = p.request;
     Request r(er.req_id, std::move(er.prompt_token_ids), std::move(er.stop), er.priority);
     r.sampling = er.sampling;
+    r.mm_inputs = std::move(er.mm_inputs);
     const int64_t num_prompt = r.num_prompt_tokens();
-    Status s = core_->add_request(std::move(r));
+    Status s = core_->add_request(std::move(r), std::move(er.mm_items));
     if (!s.ok()) {  // validated in add_request, so a bug or a race on ids: report as an abort
       log_error("engine: could not add request '{}': {}", er.req_id, s.to_string());
       {
@@ -194,6 +201,17 @@ void AsyncEngineImpl::publish_stats() {
   stats_.prompt_tokens_total = prompt_tokens_total_;
   stats_.generation_tokens_total = generation_tokens_total_;
   stats_.num_steps = num_steps_;
+  const EncoderCacheStats& e = s.encoder_cache;
+  stats_.encoder_cache_queries = e.num_queries;
+  stats_.encoder_cache_hits = e.num_hits;
+  stats_.encoder_cache_evictions = e.num_evictions;
+  stats_.encoder_cache_used_tokens = e.used_tokens;
+  stats_.encoder_cache_capacity_tokens = e.capacity_tokens;
+  stats_.encoder_tpot_target_s = s.encoder_tpot_target_s;
+  const EncoderRunnerStats r = core_->encoder_stats();
+  stats_.encoder_cache_bytes = r.bytes_held;
+  stats_.encoder_items_encoded = r.num_items_encoded;
+  stats_.encoder_seconds_total = r.encode_seconds;
 }
 
 void AsyncEngineImpl::run() {

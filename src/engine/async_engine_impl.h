@@ -24,6 +24,7 @@ struct AsyncEngineConfig {
   int64_t max_model_len = 0;  // the scheduler's (already capped by KV capacity)
   int64_t vocab_size = 0;
   int64_t kv_capacity_tokens = 0;
+  bool accepts_media = false;  // the model has a vision encoder
 };
 
 class AsyncEngineImpl final : public AsyncEngine {

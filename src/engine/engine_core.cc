@@ -9,6 +9,19 @@ namespace mms {
 EngineCore::EngineCore(const SchedulerOptions& options, std::unique_ptr<Executor> executor, const Clock& clock)
     : scheduler_(options, clock), executor_(std::move(executor)) {}
 
+Status EngineCore::add_request(Request request, std::vector<std::shared_ptr<const media::MediaItem>> mm_items) {
+  const ReqId id = request.req_id;
+  MMS_RETURN_IF_ERROR(scheduler_.add_request(std::move(request)));
+  if (!mm_items.empty()) {
+    Status s = executor_->add_media(id, std::move(mm_items));
+    if (!s.ok()) {
+      scheduler_.abort_request(id);  // reported as finished in the next step: the executor drops its state
+      return s;
+    }
+  }
+  return ok_status();
+}
+
 int64_t EngineCore::count_prompt_tokens(const SchedulerOutput& so) const {
   // After schedule(), num_computed_tokens already includes this step's tokens.
   int64_t total = 0;
@@ -33,6 +46,9 @@ StepResult EngineCore::step() {
     result.executor_status = mro.status();
     for (const auto& [id, n] : so.num_scheduled_tokens) {
       if (scheduler_.abort_request(id)) result.aborted.push_back(id);
+    }
+    for (const ScheduledEncoderInput& e : so.scheduled_encoder_inputs) {
+      if (scheduler_.abort_request(e.req_id)) result.aborted.push_back(e.req_id);
     }
     return result;
   }

@@ -27,12 +27,15 @@ class EngineCore {
   // `clock` must outlive the core; options must pass validate_scheduler_options().
   EngineCore(const SchedulerOptions& options, std::unique_ptr<Executor> executor, const Clock& clock);
 
-  Status add_request(Request request) { return scheduler_.add_request(std::move(request)); }
+  // Queues a request; its media (mm_items[i] for request.mm_inputs[i]) go to the executor. On error
+  // nothing is queued.
+  Status add_request(Request request, std::vector<std::shared_ptr<const media::MediaItem>> mm_items = {});
   bool abort_request(std::string_view req_id) { return scheduler_.abort_request(req_id); }
   // Runs one step; a no-op returning empty outputs when nothing is scheduled.
   StepResult step();
   bool has_requests() const { return scheduler_.has_requests(); }
   const Scheduler& scheduler() const { return scheduler_; }
+  EncoderRunnerStats encoder_stats() const { return executor_->encoder_stats(); }
 
  private:
   int64_t count_prompt_tokens(const SchedulerOutput& so) const;

@@ -59,12 +59,22 @@ StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& 
   so.kv.num_blocks = num_blocks;
   so.kv.block_size = options.block_size;
   so.kv.enable_prefix_caching = options.enable_prefix_caching;
+  int64_t enc_bytes = options.encoder_cache_memory_bytes;
+  if (!options.encoder_cache_memory.empty()) {
+    MMS_ASSIGN_OR_RETURN(enc_bytes, parse_memory_size(options.encoder_cache_memory, total_ram_bytes()));
+  }
+  so.encoder_cache_tokens = std::max<int64_t>(1, enc_bytes / (config.hidden_size * static_cast<int64_t>(sizeof(float))));
+  so.encoder_mode = options.encoder_mode;
+  so.max_encoder_batch_cost = options.max_encoder_batch_cost;
+  so.encoder_budget.tpot_target_s = options.tpot_target_s;
+  if (options.tpot_target_s < 0) return invalid_argument("tpot_target must not be negative");
   MMS_RETURN_IF_ERROR(validate_scheduler_options(so));
 
   ModelRunnerOptions ro;
   ro.num_blocks = num_blocks;
   ro.block_size = options.block_size;
   ro.kv_dtype = options.kv_dtype;
+  ro.vision = options.vision;
   MMS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, create_model_runner(model, ro));
 
   log_info("engine: KV cache {} blocks x {} tokens = {} tokens ({:.1f} MiB, {} bytes/token); max_model_len {}",
@@ -77,6 +87,11 @@ StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& 
   ac.max_model_len = max_model_len;
   ac.vocab_size = config.vocab_size;
   ac.kv_capacity_tokens = capacity_tokens;
+  ac.accepts_media = options.vision != nullptr;
+  if (options.vision != nullptr) {
+    log_info("engine: encoder cache {} embedding rows ({:.1f} MiB), encoder mode {}", so.encoder_cache_tokens,
+             static_cast<double>(enc_bytes) / (1 << 20), encoder_mode_name(options.encoder_mode));
+  }
   return std::unique_ptr<AsyncEngine>(std::make_unique<AsyncEngineImpl>(std::move(core), ac, clock));
 }
 

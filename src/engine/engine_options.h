@@ -10,6 +10,8 @@
 #include "common/status.h"
 #include "engine/async_engine.h"
 #include "model/causal_lm.h"
+#include "model/vision/vision_encoder.h"
+#include "sched/policies/encoder_budget.h"
 #include "sched/policies/preemption_policy.h"
 #include "sched/policies/request_queue.h"
 #include "tensor/dtype.h"
@@ -33,6 +35,14 @@ struct EngineOptions {
   // capacity either way. Larger than max_position_embeddings is InvalidArgument.
   int64_t max_model_len = 0;
   bool enable_prefix_caching = true;
+  // Media. vision: the model's vision tower (nullptr: text only); must outlive the engine.
+  const VisionEncoder* vision = nullptr;
+  // Encoder-output cache budget (--encoder-cache-memory: bytes or a fraction of RAM, like the KV cache).
+  int64_t encoder_cache_memory_bytes = int64_t{256} << 20;
+  std::string encoder_cache_memory;
+  EncoderMode encoder_mode = EncoderMode::kAsync;  // --encoder-mode async|inline
+  double tpot_target_s = 0;  // --tpot-target: encoder work keeps running streams within it (0: 1.5x measured)
+  int64_t max_encoder_batch_cost = 32768;  // patches of media encoded together at most
   const Clock* clock = nullptr;  // nullptr = SystemClock::instance(); must outlive the engine
 };
 

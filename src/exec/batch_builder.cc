@@ -16,6 +16,11 @@ void BatchBuilder::clear() {
   block_tables_.clear();
   logits_indices_.clear();
   logits_offsets_.clear();
+  mrope_t_.clear();
+  mrope_h_.clear();
+  mrope_w_.clear();
+  overrides_.clear();
+  num_mrope_seqs_ = 0;
 }
 
 void BatchBuilder::add(const SequenceStep& s) {
@@ -33,6 +38,20 @@ void BatchBuilder::add(const SequenceStep& s) {
       logits_indices_.push_back(first_row + i);
     }
   }
+  if (s.mrope_rule != nullptr) {
+    scratch_.resize(3 * static_cast<size_t>(n));
+    const Status st = compute_mrope_positions_slice(s.mrope_spans, *s.mrope_rule, s.num_computed_tokens,
+                                                    s.num_computed_tokens + n, scratch_.data(), n);
+    MMS_CHECK_MSG(st.ok(), st.message().c_str());  // spans are validated when the request arrives
+    mrope_t_.insert(mrope_t_.end(), scratch_.begin(), scratch_.begin() + n);
+    mrope_h_.insert(mrope_h_.end(), scratch_.begin() + n, scratch_.begin() + 2 * n);
+    mrope_w_.insert(mrope_w_.end(), scratch_.begin() + 2 * n, scratch_.end());
+    ++num_mrope_seqs_;
+  }
+  for (const EmbeddingOverride& o : s.embedding_overrides) {
+    MMS_CHECK(o.row >= 0 && o.num_rows > 0 && o.row + o.num_rows <= n);
+    overrides_.push_back(EmbeddingOverride{first_row + o.row, o.num_rows, o.data});
+  }
   query_start_loc_.push_back(static_cast<int32_t>(token_ids_.size()));
   seq_lens_.push_back(ctx);
   tables_.push_back(s.block_table);
@@ -48,6 +67,15 @@ ForwardBatch BatchBuilder::build() {
   b.positions = positions_;
   b.slot_mapping = slots_;
   b.logits_indices = logits_indices_;
+  if (num_mrope_seqs_ > 0) {
+    MMS_CHECK_MSG(num_mrope_seqs_ == static_cast<int>(tables_.size()), "every sequence of an M-RoPE batch needs a rule");
+    mrope_.clear();
+    mrope_.insert(mrope_.end(), mrope_t_.begin(), mrope_t_.end());
+    mrope_.insert(mrope_.end(), mrope_h_.begin(), mrope_h_.end());
+    mrope_.insert(mrope_.end(), mrope_w_.begin(), mrope_w_.end());
+    b.mrope_positions = mrope_;
+  }
+  b.embedding_overrides = overrides_;
   b.attn.num_seqs = static_cast<int32_t>(tables_.size());
   b.attn.query_start_loc = query_start_loc_.data();
   b.attn.seq_lens = seq_lens_.data();

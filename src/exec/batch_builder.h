@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/causal_lm.h"
+#include "model/mrope_positions.h"
 
 namespace mms {
 
@@ -18,6 +19,13 @@ struct SequenceStep {
   int32_t num_computed_tokens = 0;       // tokens of this sequence already in the KV cache
   std::span<const int32_t> block_table;  // block ids covering num_computed_tokens + tokens.size()
   LogitsWanted logits = LogitsWanted::kLast;
+  // M-RoPE models: the rule and the sequence's media spans (empty for text); nullptr for 1-D RoPE. When
+  // any sequence of a batch has a rule, every sequence must (the batch then carries [3, T] positions).
+  const MropeRule* mrope_rule = nullptr;
+  std::span<const MropeMediaSpan> mrope_spans;
+  // Rows of this sequence's tokens whose input embedding is given: row indices relative to the first of
+  // `tokens` (the builder offsets them into the batch).
+  std::span<const EmbeddingOverride> embedding_overrides;
 };
 
 class BatchBuilder {
@@ -35,6 +43,10 @@ class BatchBuilder {
   std::vector<std::span<const int32_t>> tables_;
   std::vector<int32_t> token_ids_, positions_, slots_, query_start_loc_{0}, seq_lens_, block_tables_,
       logits_indices_, logits_offsets_;
+  std::vector<int32_t> mrope_t_, mrope_h_, mrope_w_, mrope_;  // per-section positions; mrope_ = [3, T]
+  std::vector<int32_t> scratch_;
+  std::vector<EmbeddingOverride> overrides_;
+  int num_mrope_seqs_ = 0;
 };
 
 }  // namespace mms

@@ -5,9 +5,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "common/status.h"
+#include "exec/encoder_runner.h"
+#include "media/media_item.h"
 #include "model/causal_lm.h"
+#include "model/vision/vision_encoder.h"
 #include "sched/scheduler_output.h"
 #include "tensor/dtype.h"
 
@@ -19,12 +23,23 @@ class Executor {
   // Runs one step. Error statuses (a message the executor cannot apply, e.g. an unknown request id)
   // leave the executor usable for later steps; the engine aborts the step's requests.
   virtual StatusOr<ModelRunnerOutput> execute(const SchedulerOutput& scheduler_output) = 0;
+  // Hands over the preprocessed media of a request before it is scheduled, in prompt order (index i
+  // matches the request's mm_inputs[i]). Kept until the request finishes. InvalidArgument when this
+  // executor has no vision encoder or an item does not fit it.
+  virtual Status add_media(const ReqId& req_id, std::vector<std::shared_ptr<const media::MediaItem>> items) {
+    (void)req_id;
+    (void)items;
+    return invalid_argument("this model does not accept images or video");
+  }
+  // The encoder queue's counters (zero without a vision encoder).
+  virtual EncoderRunnerStats encoder_stats() const { return {}; }
 };
 
 struct ModelRunnerOptions {
   int64_t num_blocks = 0;    // KV blocks to preallocate (the scheduler's KvCacheOptions::num_blocks)
   int32_t block_size = 16;   // tokens per block
   DType kv_dtype = DType::kF32;
+  const VisionEncoder* vision = nullptr;  // the model's vision tower, if it takes media; must outlive the runner
 };
 
 // Bytes one token's K and V take over all layers of `config` in `kv_dtype`.
