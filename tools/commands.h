@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -47,6 +48,20 @@ struct ServeArgs {
   int preprocess_threads = 1;
   int io_threads = 1;
   int threads = 0;
+  // Media (tools/media_setup.h MediaArgs has the same fields and defaults).
+  std::string mmproj;
+  std::string encoder_mode = "async";
+  std::string encoder_cache_memory = "256MiB";
+  double tpot_target_s = 0;
+  std::string allowed_media_dir;
+  bool allow_remote_media = false;
+  std::vector<std::string> allowed_media_domains;
+  double media_fetch_timeout_s = 10;
+  int64_t max_images_per_request = 16;
+  int64_t max_image_bytes = int64_t{20} << 20;
+  int64_t max_image_pixels = int64_t{64} << 20;
+  int64_t min_pixels = 0;
+  int64_t max_pixels = 0;
 };
 void add_serve_options(CLI::App& app, ServeArgs& args);
 int run_serve(const ServeArgs& args);

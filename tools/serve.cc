@@ -13,6 +13,7 @@
 #include "server/http_server.h"
 #include "server/served_model.h"
 #include "tools/commands.h"
+#include "tools/media_setup.h"
 #include "tools/model_setup.h"
 
 
@@ -43,7 +44,53 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::PositiveNumber);
   app.add_option("--io-threads", a.io_threads, "HTTP event-loop threads")->check(CLI::Range(1, 8));
   app.add_option("--threads,-t", a.threads, "Compute threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  // Images.
+  app.add_option("--mmproj", a.mmproj, "Vision tower of a GGUF model (llama.cpp's mmproj file)");
+  app.add_option("--encoder-mode", a.encoder_mode,
+                 "async: encode images in metered slices between decode steps; inline: inside the step that "
+                 "needs them (today's engines)")
+      ->check(CLI::IsMember({"async", "inline"}));
+  app.add_option("--encoder-cache-memory", a.encoder_cache_memory,
+                 "Encoder-output cache budget: bytes (256MiB) or a fraction of RAM");
+  app.add_option("--tpot-target", a.tpot_target_s,
+                 "Seconds per output token that encoder work keeps running streams within (0: 1.5x measured)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--allowed-media-dir", a.allowed_media_dir, "Local image files are readable only under this directory");
+  app.add_flag("--allow-remote-media", a.allow_remote_media, "Fetch http(s) image URLs");
+  app.add_option("--allowed-media-domains", a.allowed_media_domains, "Hosts remote images may come from (default: any)");
+  app.add_option("--media-fetch-timeout", a.media_fetch_timeout_s, "Seconds one remote image fetch may take")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-images-per-request", a.max_images_per_request, "Images one request may carry")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-image-bytes", a.max_image_bytes, "Encoded bytes per image")->check(CLI::PositiveNumber);
+  app.add_option("--max-image-pixels", a.max_image_pixels,
+                 "Decoded width x height per image (checked from the header, before decoding)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--min-pixels", a.min_pixels, "Override the preprocessor's min_pixels")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-pixels", a.max_pixels, "Override the preprocessor's max_pixels")->check(CLI::NonNegativeNumber);
 }
+
+namespace {
+
+MediaArgs media_args(const ServeArgs& a) {
+  MediaArgs m;
+  m.mmproj = a.mmproj;
+  m.encoder_mode = a.encoder_mode;
+  m.encoder_cache_memory = a.encoder_cache_memory;
+  m.tpot_target_s = a.tpot_target_s;
+  m.allowed_media_dir = a.allowed_media_dir;
+  m.allow_remote_media = a.allow_remote_media;
+  m.allowed_media_domains = a.allowed_media_domains;
+  m.media_fetch_timeout_s = a.media_fetch_timeout_s;
+  m.max_images_per_request = a.max_images_per_request;
+  m.max_image_bytes = a.max_image_bytes;
+  m.max_image_pixels = a.max_image_pixels;
+  m.min_pixels = a.min_pixels;
+  m.max_pixels = a.max_pixels;
+  return m;
+}
+
+}  // namespace
 
 int run_serve(const ServeArgs& a) {
   auto ready = load_ready_model(a.model, a.load_format, a.threads);
@@ -62,6 +109,22 @@ int run_serve(const ServeArgs& a) {
     return 1;
   }
   eo.queue_policy = *policy;
+  LoadOptions lo;
+  lo.load_format = a.load_format == "dummy" ? LoadFormat::kDummy : LoadFormat::kAuto;
+  auto media = load_media(a.model, lo, *loaded, media_args(a));
+  if (!media.ok()) {
+    std::fprintf(stderr, "error: %s\n", media.status().to_string().c_str());
+    return 1;
+  }
+  if (*media) {
+    eo.vision = (*media)->encoder.get();
+    eo.encoder_cache_memory = a.encoder_cache_memory;
+    eo.tpot_target_s = a.tpot_target_s;
+    parse_encoder_mode(a.encoder_mode.c_str(), &eo.encoder_mode);
+  } else if (!a.mmproj.empty()) {
+    std::fprintf(stderr, "error: --mmproj given but no vision tower loaded\n");
+    return 1;
+  }
   auto engine = create_async_engine(eo, **lm);
   if (!engine.ok()) {
     std::fprintf(stderr, "error: %s\n", engine.status().to_string().c_str());
@@ -74,6 +137,7 @@ int run_serve(const ServeArgs& a) {
     (*engine)->shutdown(0);
     return 1;
   }
+  if (*media) served->media = (*media)->served;
   server::ServerOptions so;
   so.host = a.host;
   so.port = a.port;

@@ -97,6 +97,27 @@ std::string ServerMetrics::render(const EngineStats& st) const {
          static_cast<double>(st.prompt_tokens_total));
   metric(out, "mmserve:generation_tokens_total", "counter", "Number of generation tokens processed.", l,
          static_cast<double>(st.generation_tokens_total));
+  // Encoder (media embedding) cache: vLLM has no such metrics yet; names follow the prefix cache's.
+  metric(out, "mmserve:encoder_cache_queries_total", "counter", "Encoder cache queries, in media items looked up.", l,
+         static_cast<double>(st.encoder_cache_queries));
+  metric(out, "mmserve:encoder_cache_hits_total", "counter",
+         "Encoder cache hits, in media items found encoded or being encoded.", l,
+         static_cast<double>(st.encoder_cache_hits));
+  metric(out, "mmserve:encoder_cache_evictions_total", "counter", "Encoder cache entries evicted to make room.", l,
+         static_cast<double>(st.encoder_cache_evictions));
+  metric(out, "mmserve:encoder_cache_usage_perc", "gauge", "Encoder cache usage. 1 means 100 percent usage.", l,
+         st.encoder_cache_capacity_tokens > 0
+             ? static_cast<double>(st.encoder_cache_used_tokens) / static_cast<double>(st.encoder_cache_capacity_tokens)
+             : 0.0);
+  metric(out, "mmserve:encoder_cache_bytes", "gauge", "Bytes of media embeddings held by the encoder cache.", l,
+         static_cast<double>(st.encoder_cache_bytes));
+  metric(out, "mmserve:encoder_items_total", "counter", "Media items run through the vision encoder.", l,
+         static_cast<double>(st.encoder_items_encoded));
+  metric(out, "mmserve:encoder_seconds_total", "counter", "Wall time spent in the vision encoder.", l,
+         st.encoder_seconds_total);
+  metric(out, "mmserve:encoder_tpot_target_seconds", "gauge",
+         "Time per output token that metered encoder work keeps running streams within (0 until measured).", l,
+         st.encoder_tpot_target_s);
   std::lock_guard lock(mu_);
   out += "# HELP mmserve:request_success_total Count of successfully processed requests.\n"
          "# TYPE mmserve:request_success_total counter\n";

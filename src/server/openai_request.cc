@@ -4,10 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
 #include <set>
+
+#include "server/media_prompt.h"
 
 namespace mms::server {
 namespace {
@@ -68,7 +71,7 @@ using FieldFn = std::function<void(const json&, GenerationInput&)>;
 const std::set<std::string, std::less<>> kIgnored = {
     "user", "store", "metadata", "service_tier", "parallel_tool_calls", "spaces_between_special_tokens",
     "length_penalty", "request_id", "cache_salt", "return_tokens_as_token_ids", "truncate_prompt_tokens",
-    "documents", "mm_processor_kwargs", "reasoning_effort", "modalities", "top_a", "prediction"};
+    "documents", "reasoning_effort", "modalities", "top_a", "prediction"};
 
 // Fields OpenAI or vLLM define whose feature mmserve lacks: rejected unless null/false/empty/default.
 bool is_trivial(const json& v) {
@@ -234,9 +237,26 @@ void parse_message(const json& m, size_t i, GenerationInput& r, json& out) {
       if (type == "text") {
         if (!p.contains("text") || !p["text"].is_string())
           reject("'" + pat + ".text' must be a string", pat + ".text", "invalid_type");
-      } else if (type == "image_url" || type == "image" || type == "input_image" || type == "video_url" ||
-                 type == "input_audio") {
-        reject("images are not supported yet", pat, "unsupported");
+      } else if (type == "image_url") {
+        const std::string upat = pat + ".image_url";
+        if (!p.contains("image_url")) reject("'" + upat + "' is missing", upat, "missing_required_parameter");
+        const json& u = p["image_url"];
+        std::string url;
+        if (u.is_string()) {
+          url = u.get<std::string>();
+        } else if (u.is_object() && u.contains("url") && u["url"].is_string()) {
+          url = u["url"].get<std::string>();
+          for (auto k = u.begin(); k != u.end(); ++k) {
+            if (k.key() != "url" && k.key() != "detail") throw Reject{unknown_field(upat + "." + k.key())};
+          }
+        } else {
+          reject("'" + upat + "' must be an object with a string 'url'", upat, "invalid_type");
+        }
+        if (url.empty()) reject("'" + upat + ".url' is empty", upat + ".url");
+        r.media_parts.push_back(MediaPart{std::move(url), pat});
+      } else if (type == "image" || type == "input_image" || type == "video_url" || type == "input_audio") {
+        reject("content parts of type '" + type + "' are not supported (send images as 'image_url')", pat + ".type",
+               "unsupported");
       } else {
         reject("unknown content part type '" + type + "'", pat + ".type");
       }
@@ -263,6 +283,10 @@ void parse_prompt(const json& v, GenerationInput& r) {
   }
   if (v.is_array() && v.size() > 1) reject("batched prompts are not supported (send one prompt)", "prompt", "unsupported");
   reject("'prompt' must be a string or an array of token ids", "prompt", "invalid_type");
+}
+
+int64_t count_token(const std::vector<int32_t>& ids, int32_t token) {
+  return static_cast<int64_t>(std::count(ids.begin(), ids.end(), token));
 }
 
 }  // namespace
@@ -301,6 +325,17 @@ std::variant<GenerationInput, ApiError> parse_generation_request(std::string_vie
         }
       } else if (kind == RequestKind::kChat && key == "add_generation_prompt") {
         if (!v.is_null()) r.add_generation_prompt = get_bool(v, "add_generation_prompt");
+      } else if (kind == RequestKind::kChat && key == "mm_processor_kwargs") {
+        if (v.is_null()) continue;
+        if (!v.is_object()) reject("'mm_processor_kwargs' must be an object", key, "invalid_type");
+        for (auto k = v.begin(); k != v.end(); ++k) {
+          const std::string name = "mm_processor_kwargs." + k.key();
+          if (k.key() != "min_pixels" && k.key() != "max_pixels") throw Reject{unknown_field(name)};
+          if (k.value().is_null()) continue;
+          const int64_t n = get_int(k.value(), name);
+          if (n < 1) reject("'" + name + "' must be positive", name);
+          (k.key() == "min_pixels" ? r.image_overrides.min_pixels : r.image_overrides.max_pixels) = n;
+        }
       } else if (kind == RequestKind::kChat && key == "chat_template_kwargs") {
         if (!v.is_null() && !v.is_object())
           reject("'chat_template_kwargs' must be an object", "chat_template_kwargs", "invalid_type");
@@ -350,13 +385,26 @@ std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInp
     opts.eos_token = model.eos_token;
     opts.extra_vars_json = in.chat_template_kwargs_json;
     auto text = model.chat_template->render(in.messages_json, in.add_generation_prompt, opts);
+    const int64_t num_images = static_cast<int64_t>(in.media_parts.size());
+    if (text.ok()) {
+      ids = tok->encode(*text, /*parse_special=*/true);
+      if (num_images > 0 && model.media && count_token(ids, model.media->image_token_id) != num_images) {
+        text = invalid_argument("the chat template did not place the images");  // render flattened below
+      }
+    }
     if (!text.ok() && in.has_list_content) {  // templates that only take string content
-      auto flat = flatten_content_parts(in.messages_json, "", "");
+      const std::string marker = model.media ? model.media->image_marker : "";
+      auto flat = flatten_content_parts(in.messages_json, marker, "");
       if (!flat.ok()) return from_status(flat.status(), "messages");
       text = model.chat_template->render(*flat, in.add_generation_prompt, opts);
+      if (text.ok()) ids = tok->encode(*text, /*parse_special=*/true);
     }
     if (!text.ok()) return from_status(text.status(), "messages");
-    ids = tok->encode(*text, /*parse_special=*/true);
+    if (num_images > 0 && model.media && count_token(ids, model.media->image_token_id) != num_images) {
+      return invalid_request("the prompt holds image placeholder tokens of its own, or the chat template lost an "
+                             "image: " + std::to_string(num_images) + " images were sent",
+                             "messages");
+    }
     if (in.add_special_tokens && tok->add_bos() && tok->bos_id()) ids.insert(ids.begin(), *tok->bos_id());
   } else if (in.prompt_text) {
     if (!tok) return invalid_request("this model has no tokenizer; send the prompt as token ids", "prompt");
@@ -377,10 +425,28 @@ std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInp
 std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& in, const ServedModel& model) {
   if (!in.model.empty() && in.model != model.name) return model_not_found(in.model);
   PreparedRequest p;
+  if (!in.media_parts.empty()) {
+    if (!model.media) {
+      return invalid_request("this model does not accept images", in.media_parts[0].param, "unsupported");
+    }
+    if (static_cast<int64_t>(in.media_parts.size()) > model.media->max_images_per_request) {
+      return invalid_request("at most " + std::to_string(model.media->max_images_per_request) +
+                                 " images are allowed per request, got " + std::to_string(in.media_parts.size()),
+                             "messages", "too_many_images");
+    }
+  }
   auto tokens = tokenize_prompt(in, model);
   if (auto* e = std::get_if<ApiError>(&tokens)) return *e;
   std::vector<int32_t>& ids = p.engine.prompt_token_ids;
   ids = std::move(std::get<std::vector<int32_t>>(tokens));
+  if (!in.media_parts.empty()) {
+    auto media = prepare_media(in, *model.media, ids);
+    if (auto* e = std::get_if<ApiError>(&media)) return *e;
+    auto& m = std::get<PreparedMedia>(media);
+    ids = std::move(m.token_ids);
+    p.engine.mm_inputs = std::move(m.inputs);
+    p.engine.mm_items = std::move(m.items);
+  }
   const std::string prompt_param = in.kind == RequestKind::kChat ? "messages" : "prompt";
   if (ids.empty()) return invalid_request("the prompt is empty", prompt_param);
   for (int32_t id : in.stop_token_ids)

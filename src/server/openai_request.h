@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/async_engine.h"
+#include "media/qwen2vl_preprocess.h"
 #include "server/api_error.h"
 #include "server/served_model.h"
 
@@ -19,12 +20,20 @@ namespace mms::server {
 
 enum class RequestKind { kChat, kCompletion };
 
+// An image content part, in message order.
+struct MediaPart {
+  std::string url;    // image_url.url: data:, file:, a path, http(s):
+  std::string param;  // "messages[i].content[j]", for errors
+};
+
 struct GenerationInput {
   RequestKind kind = RequestKind::kChat;
   std::string model;
   // Chat: the validated messages as a JSON array (key order kept), and template switches.
   std::string messages_json;
   bool has_list_content = false;
+  std::vector<MediaPart> media_parts;
+  media::Qwen2VLOverrides image_overrides;  // mm_processor_kwargs.min_pixels / max_pixels
   bool add_generation_prompt = true;
   std::string chat_template_kwargs_json;  // object or empty
   // Completion: text or token ids.
@@ -52,8 +61,10 @@ struct GenerationInput {
 // extensions vLLM accepts; unsupported features (n > 1, tools, images, ...) are rejected clearly.
 std::variant<GenerationInput, ApiError> parse_generation_request(std::string_view body, RequestKind kind);
 
-// The prompt's token ids: chat template (falling back to flattened content for templates that only take
-// string content) and tokenization, or the given ids. Checks the ids against the vocabulary.
+// The prompt's token ids: chat template (falling back to flattened content, media parts as
+// <|vision_start|><|image_pad|><|vision_end|>, for templates that only take string content) and
+// tokenization, or the given ids. Checks the ids against the vocabulary. With media, each image is one
+// image-pad token here (prepare_request expands them).
 std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInput& in, const ServedModel& model);
 
 struct PreparedRequest {
@@ -61,8 +72,9 @@ struct PreparedRequest {
   int64_t num_prompt_tokens = 0;
 };
 
-// Chat template + tokenization + length checks against the model (prompt longer than the context,
-// max_tokens over what is left, ids outside the vocabulary, unknown model name).
+// Chat template + tokenization + media (fetch, decode, preprocess each image; expand its placeholder to
+// one token per embedding row) + length checks against the model (prompt longer than the context,
+// max_tokens over what is left, ids outside the vocabulary, unknown model name, media limits).
 std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& in, const ServedModel& model);
 
 }  // namespace mms::server

@@ -4,16 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "media/image_pipeline.h"
 #include "model/chat_template/chat_template.h"
 #include "model/model_loader.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace mms::server {
+
+// Image input of a multimodal model.
+struct ServedMedia {
+  std::shared_ptr<const media::ImagePipeline> images;  // fetch + decode + preprocess (thread-safe)
+  int32_t image_token_id = 0;                           // <|image_pad|>: one per embedding row
+  std::string image_marker = "<|vision_start|><|image_pad|><|vision_end|>";  // for string-only templates
+  int64_t max_images_per_request = 16;
+};
 
 struct ServedModel {
   std::string name;
@@ -30,6 +40,7 @@ struct ServedModel {
   std::optional<double> default_top_p;
   std::optional<int64_t> default_top_k;
   std::optional<double> default_repetition_penalty;
+  std::optional<ServedMedia> media;              // null: image parts are rejected
 };
 
 // From a loaded model; max_model_len 0 means the model's max_position_embeddings. InvalidArgument when the
