@@ -207,7 +207,10 @@ TEST_F(ServerTest, BadRequestsGetOpenAiErrorsNamingTheField) {
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "context_length_exceeded");
   auto img = c.call("POST", "/v1/chat/completions",
                     R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})");
-  EXPECT_EQ(json::parse(img.body)["error"]["message"], "images are not supported yet");
+  // A text-only model rejects images, naming the part.
+  EXPECT_EQ(img.status, 400);
+  EXPECT_EQ(json::parse(img.body)["error"]["message"], "this model does not accept images");
+  EXPECT_EQ(json::parse(img.body)["error"]["param"], "messages[0].content[0]");
   // The same connection and engine still serve good requests.
   auto ok = c.call("POST", "/v1/chat/completions", chat_body("hi", 4));
   EXPECT_EQ(ok.status, 200) << ok.body;
