@@ -83,7 +83,6 @@ int main(int argc, char** argv) {
   std::printf("decode            %7.2f ms\n", decode_ms);
   std::printf("resize (bicubic)  %7.2f ms\n", resize_ms);
   std::printf("content hash      %7.2f ms\n", hash_ms);
-  std::printf("normalize (rest)  %7.2f ms\n", preprocess_ms - resize_ms - hash_ms);
   std::printf("preprocess total  %7.2f ms  (resize + normalize + hash)\n", preprocess_ms);
   std::printf("end to end        %7.2f ms  -> %.1f images/s per core\n", total_ms, 1000.0 / total_ms);
   return 0;
