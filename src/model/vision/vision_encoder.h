@@ -44,6 +44,9 @@ class VisionEncodeJob {
   virtual int64_t remaining_flops() const = 0;
   virtual int64_t num_units() const = 0;        // work units in all
   virtual int64_t remaining_units() const = 0;
+  // What unit i (0 <= i < num_units(), in execution order) does, for logs and profiles:
+  // "layer 7 attention(full) seq 0 heads 3-4 rows 960-1920", "layer 2 mlp_in rows 256-512", ...
+  virtual std::string describe_unit(int64_t i) const = 0;
   // After done(): the embeddings of input i, [num_output_tokens(i), out_hidden_size], rows in the
   // row-major order of the merged grid (frame-pair, row, column) as the placeholder tokens are laid out.
   virtual std::span<const float> output(size_t i) const = 0;
