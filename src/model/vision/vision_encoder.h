@@ -52,11 +52,12 @@ class VisionEncodeJob {
   virtual std::span<const float> output(size_t i) const = 0;
 };
 
-// How finely a job is sliced: a row-chunked matmul unit does about unit_flops, an attention unit about
-// attention_unit_flops (f32 attention runs at a lower FLOP rate than bf16 matmuls).
+// How finely a job is sliced: a row-chunked (or, in the merger, row- and column-tiled) matmul unit does about
+// unit_flops, an attention unit about attention_unit_flops (f32 attention runs at a lower FLOP rate than bf16
+// matmuls). The defaults aim at units of roughly 10-30 ms on two cores (benchmarks/vision_bench.cc).
 struct VisionEncoderOptions {
-  int64_t unit_flops = int64_t{4} << 30;
-  int64_t attention_unit_flops = int64_t{1} << 30;
+  int64_t unit_flops = 2'000'000'000;
+  int64_t attention_unit_flops = 500'000'000;
 };
 
 class VisionEncoder {
