@@ -2,7 +2,7 @@
 // Qwen2_5_VisionTransformerPretrainedModel; GGUF clip with projector qwen2vl_merger / qwen2.5vl_merger):
 //   x = patches Wp                       Conv3d over (channel, frame pair, 14, 14) as a matmul, rows in 2x2 groups
 //                                        (Qwen2.5-VL: groups permuted into window order, HF get_window_index)
-//   per layer:  h = norm1(x); q, k, v = h Wq + bq, h Wk + bk, h Wv + bv; rope2d(q, k)
+//   per layer:  h = norm1(x); [q k v] = h Wqkv + bqkv; rope2d(q, k)
 //               x += attention(q, k, v within each frame pair, or within each window) Wo + bo
 //               h = norm2(x); x += Qwen2-VL:   fc2(quick_gelu(fc1 h))
 //                                  Qwen2.5-VL: down(silu(gate h) * up h)          (all with biases)
@@ -233,7 +233,7 @@ class QwenVisionJob final : public VisionEncodeJob {
 
   void allocate() {
     const int64_t max_chunk = std::min(R_, chunk_rows(2 * K_ * E_));
-    x_ = alloc(R_ * E_), h_ = alloc(R_ * E_), q_ = alloc(R_ * E_), k_ = alloc(R_ * E_), v_ = alloc(R_ * E_);
+    x_ = alloc(R_ * E_), h_ = alloc(R_ * E_), qkv_ = alloc(R_ * 3 * E_);
     attn_ = alloc(R_ * E_), up_ = alloc(R_ * F_);
     if (c_.is_qwen25()) gate_ = alloc(R_ * F_);
     cos_ = alloc(R_ * D_ / 2), sin_ = alloc(R_ * D_ / 2);
@@ -243,7 +243,7 @@ class QwenVisionJob final : public VisionEncodeJob {
   }
 
   void release() {
-    for (Buffer* b : {&x_, &h_, &q_, &k_, &v_, &attn_, &up_, &gate_, &cos_, &sin_, &patches_, &merger_tile_buf_})
+    for (Buffer* b : {&x_, &h_, &qkv_, &attn_, &up_, &gate_, &cos_, &sin_, &patches_, &merger_tile_buf_})
       b->reset();
   }
 
@@ -265,11 +265,10 @@ class QwenVisionJob final : public VisionEncodeJob {
         break;
       case Op::kAttnIn:
         norm(x_.get() + r0 * E_, L->norm1_w, L->norm1_b, n, h_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wq, L->bq, q_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wk, L->bk, k_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wv, L->bv, v_.get() + r0 * E_);
-        kernels::rope_table(q_.get() + r0 * E_, n, H_, D_, cos_.get() + r0 * D_ / 2, sin_.get() + r0 * D_ / 2);
-        kernels::rope_table(k_.get() + r0 * E_, n, H_, D_, cos_.get() + r0 * D_ / 2, sin_.get() + r0 * D_ / 2);
+        kernels::matmul(h_.get() + r0 * E_, n, L->wqkv, L->bqkv, qkv_.get() + r0 * 3 * E_);
+        // q and k are the first 2 * H heads of each qkv row.
+        kernels::rope_table(qkv_.get() + r0 * 3 * E_, n, 2 * H_, D_, 3 * E_, cos_.get() + r0 * D_ / 2,
+                            sin_.get() + r0 * D_ / 2);
         break;
       case Op::kAttention:
         attention(u);
@@ -327,8 +326,10 @@ class QwenVisionJob final : public VisionEncodeJob {
     const std::vector<int32_t>& cu = u.window ? cu_window_ : cu_full_;
     kernels::VarlenAttentionArgs a;
     const int64_t col = int64_t{u.h0} * D_;
-    a.q = q_.get() + col, a.k = k_.get() + col, a.v = v_.get() + col, a.out = attn_.get() + col;
-    a.q_stride = a.kv_stride = a.out_stride = E_;
+    a.q = qkv_.get() + col, a.k = qkv_.get() + E_ + col, a.v = qkv_.get() + 2 * E_ + col;
+    a.out = attn_.get() + col;
+    a.q_stride = a.kv_stride = 3 * E_;
+    a.out_stride = E_;
     a.n_heads = u.h1 - u.h0;
     a.head_dim = static_cast<int32_t>(D_);
     a.scale = 1.0f / std::sqrt(static_cast<float>(D_));
@@ -385,7 +386,8 @@ class QwenVisionJob final : public VisionEncodeJob {
   int64_t total_flops_ = 0, done_flops_ = 0;
 
   // Scratch, allocated at the first run() and freed when done.
-  Buffer x_, h_, q_, k_, v_, attn_;  // [R, E]
+  Buffer x_, h_, attn_;              // [R, E]
+  Buffer qkv_;                       // [R, 3 * E]: q, k, v of a row side by side
   Buffer up_, gate_;                 // [R, F]
   Buffer cos_, sin_;                 // [R, D / 2]
   Buffer patches_;                   // [chunk, K]

@@ -15,9 +15,6 @@ StatusOr<Tensor> matrix(const WeightStore& s, const std::string& name, const Sha
   return t;
 }
 
-// Rows [r0, r0 + rows) of a 2-D tensor as a tensor of its own.
-Tensor row_range(const Tensor& t, int64_t r0, int64_t rows) { return Tensor(t.row(r0), t.dtype, {rows, t.dim(1)}); }
-
 class Loader {
  public:
   Loader(const WeightStore& s, const VisionConfig& c, VisionWeights* w) : s_(s), c_(c), w_(w) {}
@@ -38,12 +35,8 @@ class Loader {
         MMS_ASSIGN_OR_RETURN(L.norm1_b, vec(b + "norm1.bias", E));
         MMS_ASSIGN_OR_RETURN(L.norm2_b, vec(b + "norm2.bias", E));
       }
-      MMS_ASSIGN_OR_RETURN(Tensor qkv, matrix(s_, b + "attn.qkv.weight", Shape{3 * E, E}));
-      L.wq = row_range(qkv, 0, E);
-      L.wk = row_range(qkv, E, E);
-      L.wv = row_range(qkv, 2 * E, E);
-      MMS_ASSIGN_OR_RETURN(const float* bqkv, vec(b + "attn.qkv.bias", 3 * E));
-      L.bq = bqkv, L.bk = bqkv + E, L.bv = bqkv + 2 * E;
+      MMS_ASSIGN_OR_RETURN(L.wqkv, matrix(s_, b + "attn.qkv.weight", Shape{3 * E, E}));
+      MMS_ASSIGN_OR_RETURN(L.bqkv, vec(b + "attn.qkv.bias", 3 * E));
       MMS_ASSIGN_OR_RETURN(L.wo, matrix(s_, b + "attn.proj.weight", Shape{E, E}));
       MMS_ASSIGN_OR_RETURN(L.bo, vec(b + "attn.proj.bias", E));
       const std::string up = c_.is_qwen25() ? "mlp.up_proj." : "mlp.fc1.";
@@ -72,12 +65,7 @@ class Loader {
         MMS_ASSIGN_OR_RETURN(L.norm1_b, vec(b + "ln1.bias", E));
         MMS_ASSIGN_OR_RETURN(L.norm2_b, vec(b + "ln2.bias", E));
       }
-      MMS_ASSIGN_OR_RETURN(L.wq, matrix(s_, b + "attn_q.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.wk, matrix(s_, b + "attn_k.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.wv, matrix(s_, b + "attn_v.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.bq, vec(b + "attn_q.bias", E));
-      MMS_ASSIGN_OR_RETURN(L.bk, vec(b + "attn_k.bias", E));
-      MMS_ASSIGN_OR_RETURN(L.bv, vec(b + "attn_v.bias", E));
+      MMS_RETURN_IF_ERROR(join_qkv(b, &L));
       MMS_ASSIGN_OR_RETURN(L.wo, matrix(s_, b + "attn_out.weight", Shape{E, E}));
       MMS_ASSIGN_OR_RETURN(L.bo, vec(b + "attn_out.bias", E));
       if (c_.is_qwen25()) {
@@ -104,6 +92,31 @@ class Loader {
     MMS_ASSIGN_OR_RETURN(w_->merger_fc1_b, vec(fc1 + "bias", U));
     MMS_ASSIGN_OR_RETURN(w_->merger_fc2, matrix(s_, fc2 + "weight", Shape{c_.out_hidden_size, U}));
     MMS_ASSIGN_OR_RETURN(w_->merger_fc2_b, vec(fc2 + "bias", c_.out_hidden_size));
+    return ok_status();
+  }
+
+  // llama.cpp stores HF's fused qkv as attn_q, attn_k, attn_v: joined here (rows q, k, v) so that one matmul
+  // computes all three.
+  Status join_qkv(const std::string& b, VisionLayerWeights* L) {
+    const int64_t E = c_.hidden_size;
+    Tensor parts[3];
+    const char* names[3] = {"attn_q", "attn_k", "attn_v"};
+    for (int i = 0; i < 3; ++i) {
+      MMS_ASSIGN_OR_RETURN(parts[i], matrix(s_, b + names[i] + ".weight", Shape{E, E}));
+      if (parts[i].dtype != parts[0].dtype) {
+        return invalid_argument(s_.source() + ": tensor '" + b + names[i] + ".weight' differs in dtype from '" + b +
+                                "attn_q.weight'");
+      }
+    }
+    HostBuffer& w = w_->owned.emplace_back(3 * parts[0].nbytes());
+    for (int i = 0; i < 3; ++i) std::memcpy(w.as<uint8_t>() + i * parts[0].nbytes(), parts[i].data, parts[0].nbytes());
+    L->wqkv = Tensor(w.data(), parts[0].dtype, {3 * E, E});
+    HostBuffer& bias = w_->owned.emplace_back(static_cast<size_t>(3 * E) * sizeof(float));
+    for (int i = 0; i < 3; ++i) {
+      MMS_ASSIGN_OR_RETURN(const float* bi, vec(b + names[i] + ".bias", E));
+      std::memcpy(bias.as<float>() + i * E, bi, static_cast<size_t>(E) * sizeof(float));
+    }
+    L->bqkv = bias.as<float>();
     return ok_status();
   }
 
