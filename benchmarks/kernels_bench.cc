@@ -85,6 +85,16 @@ void qwen_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Matmul_bf16)->Apply(qwen_shapes);
 BENCHMARK(BM_Matmul_f32)->Apply(qwen_shapes);
 
+// Qwen2.5-VL-3B vision tower shapes (width 1280, MLP 3420): row chunks of 112..1792 patch rows.
+void vision_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K"});
+  for (int64_t M : {112, 448, 1792})
+    for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{3840, 1280}, {3420, 1280}, {1280, 3420}})
+      b->Args({M, N, K});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_Matmul_bf16)->Name("BM_Matmul_bf16_vision")->Apply(vision_shapes);
+
 // The library's own f32 peak under our threading: a large square GEMM through the oneDNN path.
 BENCHMARK(BM_Matmul_f32)->Args({2048, 2048, 2048})->ArgNames({"M", "N", "K"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
