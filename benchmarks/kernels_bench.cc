@@ -180,7 +180,8 @@ void BM_VarlenAttention(benchmark::State& state, const VarlenAttentionVariant* v
 void register_varlen_attention() {
   for (const VarlenAttentionVariant& v : varlen_attention_variants()) {
     if (!v.available()) continue;
-    auto* b = benchmark::RegisterBenchmark((std::string("BM_VarlenAttention/") + v.name).c_str(), BM_VarlenAttention, &v);
+    auto* b = benchmark::RegisterBenchmark((std::string("BM_VarlenAttention/") + v.name).c_str(), BM_VarlenAttention,
+                                           &v);
     b->ArgNames({"seqs", "len"})->UseRealTime()->Unit(benchmark::kMillisecond);
     b->Args({16, 64})->Args({1, 1024});
     if (std::string(v.name) != "ref") b->Args({1, 4784});

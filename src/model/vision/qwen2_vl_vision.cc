@@ -32,7 +32,9 @@
 namespace mms {
 namespace {
 
-enum class Op : uint8_t { kPatchEmbed, kAttnIn, kAttention, kAttnOut, kMlpIn, kMlpOut, kMergerNorm, kMergerFc1, kMergerFc2 };
+enum class Op : uint8_t {
+  kPatchEmbed, kAttnIn, kAttention, kAttnOut, kMlpIn, kMlpOut, kMergerNorm, kMergerFc1, kMergerFc2
+};
 
 struct Unit {
   Op op;
@@ -101,7 +103,8 @@ class QwenVisionJob final : public VisionEncodeJob {
       return s + " merged rows " + range(u.begin, u.end) + " columns " + range(u.n0, u.n1);
     }
     if (u.op != Op::kAttention) return s + " rows " + range(u.begin, u.end);
-    s += std::string(u.window ? "(window)" : "(full)") + " seqs " + range(u.begin, u.end) + " heads " + range(u.h0, u.h1);
+    s += std::string(u.window ? "(window)" : "(full)") + " seqs " + range(u.begin, u.end);
+    s += " heads " + range(u.h0, u.h1);
     if (u.q1 > u.q0) s += " rows " + range(u.q0, u.q1);
     return s;
   }

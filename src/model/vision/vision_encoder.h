@@ -70,7 +70,8 @@ class VisionEncoder {
   // Placeholder tokens (embedding rows) for a grid: t * h * w / spatial_merge_size^2.
   int64_t num_output_tokens(const VisionGrid& grid) const;
   // Starts encoding `inputs` (batched: one job, attention kept within each input). The frames must stay
-  // alive until the job is done, and the job must not outlive the encoder. InvalidArgument for a size grid_of rejects or frames of the wrong length.
+  // alive until the job is done, and the job must not outlive the encoder. InvalidArgument for a size grid_of
+  // rejects or frames of the wrong length.
   virtual StatusOr<std::unique_ptr<VisionEncodeJob>> start(std::span<const VisionInput> inputs) const = 0;
 };
 

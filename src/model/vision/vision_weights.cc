@@ -131,7 +131,8 @@ class Loader {
     MMS_ASSIGN_OR_RETURN(Tensor f0, matrix(s_, "v.patch_embd.weight", shape));
     MMS_ASSIGN_OR_RETURN(Tensor f1, matrix(s_, "v.patch_embd.weight.1", shape));
     if (f0.dtype != f1.dtype) {
-      return invalid_argument(s_.source() + ": tensors 'v.patch_embd.weight' and 'v.patch_embd.weight.1' differ in dtype");
+      return invalid_argument(s_.source() +
+                              ": tensors 'v.patch_embd.weight' and 'v.patch_embd.weight.1' differ in dtype");
     }
     const size_t plane = static_cast<size_t>(P * P) * dtype_size(f0.dtype);
     HostBuffer& buf = w_->owned.emplace_back(static_cast<size_t>(2 * f0.numel()) * dtype_size(f0.dtype));
