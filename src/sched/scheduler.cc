@@ -97,8 +97,13 @@ Status Scheduler::add_request(Request request) {
   r->seq = next_seq_++;
   r->block_hashes.clear();
   r->update_block_hashes(kv_.block_size());
-  // Items already held (or being encoded) stay held until this request has used them.
-  for (const MmInputRef& m : r->mm_inputs) encoder_cache_.add_ref(m.hash, r->req_id);
+  // Items already held (or being encoded) stay held until this request has used them, but only the
+  // leading ones: a request must not pin an item it needs after one that is absent, or a full cache could
+  // never make room for the absent one (it would wait on itself).
+  for (const MmInputRef& m : r->mm_inputs) {
+    if (encoder_cache_.state(m.hash) == EncoderCacheManager::State::kAbsent) break;
+    encoder_cache_.add_ref(m.hash, r->req_id);
+  }
   requests_.emplace(r->req_id, std::move(owned));
   waiting_->add(r);
   return ok_status();
