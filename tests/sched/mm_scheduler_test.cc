@@ -305,6 +305,33 @@ TEST(MmScheduler, OneImageCacheServesTwoImageRequestsInEitherOrder) {
   }
 }
 
+// A cache that holds one image and room for one running request: "ab" has used A and needs B while "a2",
+// waiting for ab's seat, holds A since its admission. The waiting request's hold must give way, whenever
+// it arrives and however large the steps are.
+TEST(MmScheduler, WaitingRequestsNeverHoldRoomARunningOneNeeds) {
+  for (EncoderMode mode : {EncoderMode::kAsync, EncoderMode::kInline}) {
+    for (int64_t budget : {4, 8, 32}) {
+      for (int arrive_after = 0; arrive_after < 8; ++arrive_after) {
+        FakeClock clock;
+        SchedulerOptions o = options(mode, /*cache_tokens=*/12);
+        o.kv.enable_prefix_caching = false;
+        o.max_num_seqs = 1;
+        o.max_num_batched_tokens = budget;
+        Scheduler s(o, clock);
+        Driver d(s, o, 2);
+        d.add(multi_image_request("ab", 12, {image(1), image(2)}));
+        for (int i = 0; i < arrive_after; ++i) d.step();
+        d.add(multi_image_request("a2", 12, {image(1)}));
+        d.run(400);
+        for (const char* id : {"ab", "a2"}) {
+          EXPECT_EQ(d.result().finish.count(id), 1u)
+              << id << " " << encoder_mode_name(mode) << " budget " << budget << " arriving after " << arrive_after;
+        }
+      }
+    }
+  }
+}
+
 TEST(MmScheduler, RejectsBadMediaLayouts) {
   FakeClock clock;
   const SchedulerOptions o = options(EncoderMode::kAsync, 10);
