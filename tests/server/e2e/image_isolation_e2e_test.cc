@@ -2,7 +2,7 @@
 //  - identical text with different images, sent together with prefix caching on, gets each image's own
 //    answer (the shared-KV-across-images bug vLLM, SGLang and LMCache shipped);
 //  - an encoder cache that holds one image serves one- and two-image requests (either order) sent
-//    together, in async and inline mode, and rejects an image larger than itself;
+//    together, in async and inline mode and one request at a time, and rejects an image larger than it;
 //  - bad images (corrupt, truncated, empty, bad base64, unsupported format, oversized header, too many,
 //    too large, remote while off, local while off, a text-only model) get a 400 naming the part while
 //    good requests on other connections still get their reference answers, and the server keeps serving.
@@ -118,11 +118,13 @@ TEST(ImageIsolationE2e, SmallEncoderCacheEvictsWithoutMixingImages) {
   EXPECT_EQ(want[2].prompt_tokens, 74 + 2 + 54);  // a second <|vision_start|><|vision_end|> and 54 rows
   EXPECT_FALSE(same_answer(want[2], want[3], 1e-2)) << "image order should matter";
 
-  for (const char* mode : {"async", "inline"}) {
-    SCOPED_TRACE(mode);
+  const std::vector<std::vector<std::string>> configs = {
+      {"--encoder-mode", "async"}, {"--encoder-mode", "inline"}, {"--encoder-mode", "async", "--max-num-seqs", "1"}};
+  for (std::vector<std::string> args : configs) {
+    SCOPED_TRACE(::testing::PrintToString(args));
+    args.insert(args.end(), {"--encoder-cache-memory", "60000"});  // 58 rows of 1 KiB
     ServeProcess sp;
-    ASSERT_TRUE(start_vlm(sp, {"--encoder-cache-memory", "60000", "--encoder-mode", mode}))  // 58 rows of 1 KiB
-        << "server did not start";
+    ASSERT_TRUE(start_vlm(sp, args)) << "server did not start";
     for (int wave = 0; wave < 2; ++wave) {
       const std::vector<Answer> got = ask_together(sp.port, bodies);
       for (size_t i = 0; i < got.size(); ++i) {
