@@ -533,6 +533,7 @@ int main(int argc, char** argv) {
       }
     }
     std::printf(")\n");
+    std::fflush(stdout);
   }
   for (const char* m : {"async", "inline"}) {
     if (all || o.mode == m) results.push_back(run_mode(o, m, target, *lm, cfg, *vision, images));
