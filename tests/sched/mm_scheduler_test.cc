@@ -355,8 +355,8 @@ TEST(EncoderBudget, LeavesTheTargetMinusTheStepTime) {
   EXPECT_NEAR(b.budget_s(true), 0.04, 1e-12);
   b.record_step(true, 0.16);  // moving average: 0.06 + 0.2 * 0.1
   EXPECT_NEAR(b.budget_s(true), 0.02, 1e-12);
-  for (int i = 0; i < 50; ++i) b.record_step(true, 0.2);  // steps slower than the target: the floor
-  EXPECT_DOUBLE_EQ(b.budget_s(true), o.min_slice_s);
+  for (int i = 0; i < 50; ++i) b.record_step(true, 0.2);  // steps slower than the target: the minimum share
+  EXPECT_NEAR(b.budget_s(true), o.min_share * 0.2, 1e-6);
   EncoderBudget a(EncoderBudgetOptions{});  // auto target: 1.5x the step time
   a.record_step(true, 0.05);
   a.record_step(false, 5.0);  // steps without decodes do not count
