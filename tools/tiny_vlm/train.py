@@ -1,0 +1,330 @@
+"""Trains the bundled tiny Qwen2.5-VL model on scenes.py's synthetic task and exports it (export.py).
+
+    python3 tools/tiny_vlm/train.py --out models/tiny-qwen25vl-shapes
+
+One command does it all: trains the tokenizer (bpe.py), trains the model from `--seed` for `--steps` steps
+(data are generated on the fly from training seed `--seed`; the held-out evaluation uses `--eval-seed`, the
+end-to-end test another seed again), prints the loss and, every `--eval-every` steps and at the end, the
+per-question-type accuracy of greedy answers on held-out scenes, then writes the Hugging Face directory and
+the reference dump for mmserve's agreement test. Deterministic for a given seed and thread count.
+Debian's python3-torch, python3-pil and python3-numpy are all it needs.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import export  # noqa: E402
+import model as M  # noqa: E402
+import scenes  # noqa: E402
+
+MIN_PIXELS = 112 * 112
+MAX_PIXELS = 224 * 224
+
+# The bundled model's sizes (see export.py for the config.json they become).
+MODEL_SIZES = dict(
+    hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=6, num_key_value_heads=2,
+    mrope_section=[4, 6, 6], tie_word_embeddings=True,
+    vision=dict(hidden_size=128, intermediate_size=256, depth=4, num_heads=4, window_size=112,
+                fullatt_block_indexes=[1, 3]),
+)
+
+
+# --------------------------------------------------------------------------------------------- data
+
+class Encoder:
+    """Conversations -> token ids and labels, through the real chat template and tokenizer."""
+
+    def __init__(self, tok):
+        self.tok = tok
+        self.image_pad = tok.token_id("<|image_pad|>")
+        self.im_end = tok.token_id("<|im_end|>")
+
+    def prompt_ids(self, messages, grid=None):
+        """Ids of messages + generation prompt, the image placeholder expanded for grid (1, gh, gw)."""
+        return self.expand(self.tok.encode(bpe.render_chat(messages, add_generation_prompt=True)), grid)
+
+    def expand(self, ids, grid):
+        if grid is None:
+            return ids
+        n = grid[1] * grid[2] // 4
+        out = []
+        for t in ids:
+            out.extend([t] * n if t == self.image_pad else [t])
+        return out
+
+    def conversation(self, turns, grid, image_first=True):
+        """turns [(user_text, answer)]; the first user turn holds the image when grid is given.
+        Returns ids, labels (-100 except on answer tokens and their <|im_end|>)."""
+        ids, labels, messages = [], [], []
+        for k, (user, answer) in enumerate(turns):
+            if k == 0 and grid is not None:
+                parts = [{"type": "image"}, {"type": "text", "text": user}]
+                content = parts if image_first else parts[::-1]
+            else:
+                content = user
+            messages.append({"role": "user", "content": content})
+            prefix = bpe.render_chat(messages, add_generation_prompt=True)
+            done = bpe.render_chat(messages[:-1]) if len(messages) > 1 else ""
+            new = self.tok.encode(prefix[len(done):])
+            ids += new
+            labels += [-100] * len(new)
+            ans = self.tok.encode(answer) + [self.im_end]
+            ids += ans
+            labels += ans
+            nl = self.tok.encode("\n")
+            ids += nl
+            labels += [-100] * len(nl)
+            messages.append({"role": "assistant", "content": answer})
+        if grid is not None:
+            n = grid[1] * grid[2] // 4
+            exp_ids, exp_labels = [], []
+            for t, l in zip(ids, labels):
+                reps = n if t == self.image_pad else 1
+                exp_ids += [t] * reps
+                exp_labels += [l] * reps
+            ids, labels = exp_ids, exp_labels
+        return ids, labels
+
+
+def training_example(enc, seed, index):
+    """One conversation: an image scene with 1..3 questions, or (1 in 8) a text-only chat."""
+    rng = scenes.rng_for(seed, index, "layout")
+    if rng.random() < 0.125:
+        turns = [(u, a) for _q, u, a in scenes.chat_turns(seed, index)]
+        ids, labels = enc.conversation(turns, None)
+        return ids, labels, None, None
+    scene, img = scenes.scene_image(seed, index)
+    patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
+    turns = [(q, a) for _t, q, a, _truth in scenes.training_questions(seed, index)]
+    if rng.random() < 0.15:  # a greeting after the image question now and then
+        turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
+    ids, labels = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
+    return ids, labels, patches, grid
+
+
+def collate(examples, cfg):
+    B = len(examples)
+    L = max(len(e[0]) for e in examples)
+    ids = torch.zeros(B, L, dtype=torch.long)
+    labels = torch.full((B, L), -100, dtype=torch.long)
+    pos = torch.zeros(3, B, L, dtype=torch.long)
+    lengths = torch.zeros(B, dtype=torch.long)
+    pix, grids = [], []
+    for b, (i, l, p, g) in enumerate(examples):
+        n = len(i)
+        ids[b, :n] = torch.tensor(i)
+        labels[b, :n] = torch.tensor(l)
+        lengths[b] = n
+        gl = [g] if g is not None else []
+        pos[:, b, :n] = torch.from_numpy(M.rope_index(i, gl, cfg))
+        if g is not None:
+            pix.append(torch.from_numpy(p))
+            grids.append(g)
+    pixel_values = torch.cat(pix) if pix else None
+    return ids, labels, pos, lengths, pixel_values, grids
+
+
+# ------------------------------------------------------------------------------------------- scoring
+
+WORD_RE = __import__("re").compile(r"[a-z]+")
+
+
+def score(qtype, truth, answer):
+    """Whether a free-text answer states the truth (the same rules as tests/server/tiny_vlm_e2e_test.cc)."""
+    words = WORD_RE.findall(answer.lower())
+    colours = [w for w in words if w in scenes.COLOURS]
+    kinds = [w for w in words if w in scenes.KINDS]
+    if qtype == "colour":
+        return set(colours) == {truth["colour"]}
+    if qtype == "shape":
+        return set(kinds) == {truth["kind"]}
+    if qtype == "count":
+        nums = {scenes.NUMBER_WORDS.index(w) for w in words if w in scenes.NUMBER_WORDS}
+        return nums == {truth["count"]}
+    if qtype == "left_of":
+        return bool(words) and words[0] == ("yes" if truth["yes"] else "no")
+    if qtype == "describe":
+        pairs = {(a, b) for a, b in zip(words, words[1:]) if a in scenes.COLOURS and b in scenes.KINDS}
+        return pairs == {tuple(p) for p in truth["shapes"]} and len(colours) == len(pairs)
+    if qtype == "absent":
+        return "no" in words and truth["absent"] in kinds and not colours
+    raise ValueError(qtype)
+
+
+# ------------------------------------------------------------------------------------------ decoding
+
+@torch.no_grad()
+def greedy_answers(net, enc, prompts, max_new=24):
+    """prompts [(ids, patches or None, grid or None)] -> decoded answers (greedy, batched, no KV cache)."""
+    cfg = net.cfg
+    net.eval()
+    seqs = [list(p[0]) for p in prompts]
+    grids = [[p[2]] if p[2] is not None else [] for p in prompts]
+    pix = [torch.from_numpy(p[1]) for p in prompts if p[2] is not None]
+    img = net.visual(torch.cat(pix), [p[2] for p in prompts if p[2] is not None]) if pix else None
+    # each prompt's share of the image rows
+    shares, start = [], 0
+    for p in prompts:
+        n = p[2][1] * p[2][2] // 4 if p[2] is not None else 0
+        shares.append(img[start:start + n] if n else None)
+        start += n
+    done = [False] * len(prompts)
+    out = [[] for _ in prompts]
+    for _ in range(max_new):
+        B, L = len(seqs), max(len(s) for s in seqs)
+        ids = torch.zeros(B, L, dtype=torch.long)
+        pos = torch.zeros(3, B, L, dtype=torch.long)
+        lengths = torch.tensor([len(s) for s in seqs])
+        for b, s in enumerate(seqs):
+            ids[b, :len(s)] = torch.tensor(s)
+            pos[:, b, :len(s)] = torch.from_numpy(M.rope_index(s, grids[b], cfg))
+        x = net.model.embed_tokens(ids)
+        for b in range(B):
+            if shares[b] is not None:
+                sel = ids[b] == cfg.image_token_id
+                x[b, sel] = shares[b]
+        logits = net.decode_embeddings(x, pos, lengths)
+        for b, s in enumerate(seqs):
+            if done[b]:
+                continue
+            t = int(logits[b, len(s) - 1].argmax())
+            if t == enc.im_end or t == enc.tok.token_id("<|endoftext|>"):
+                done[b] = True
+            else:
+                out[b].append(t)
+                s.append(t)
+        if all(done):
+            break
+    return [enc.tok.decode(o) for o in out]
+
+
+def evaluate(net, enc, seed, count, batch=32, show=0):
+    """Per-question-type accuracy of greedy answers to scenes.eval_question(seed, 0..count-1)."""
+    results = {}
+    shown = 0
+    for first in range(0, count, batch):
+        items, prompts = [], []
+        for i in range(first, min(count, first + batch)):
+            _scene, img = scenes.scene_image(seed, i)
+            qtype, q, _a, truth = scenes.eval_question(seed, i)
+            patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
+            msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
+            prompts.append((enc.prompt_ids(msg, grid), patches, grid))
+            items.append((qtype, q, truth))
+        for (qtype, q, truth), ans in zip(items, greedy_answers(net, enc, prompts)):
+            ok = score(qtype, truth, ans)
+            results.setdefault(qtype, []).append(ok)
+            if shown < show:
+                print(f"    {'ok ' if ok else 'BAD'} [{qtype}] {q} -> {ans}")
+                shown += 1
+    return {k: (sum(v), len(v)) for k, v in sorted(results.items())}
+
+
+def format_accuracy(acc):
+    parts = [f"{k} {c}/{n} ({100.0 * c / n:.0f}%)" for k, (c, n) in acc.items()]
+    total_c = sum(c for c, _ in acc.values())
+    total_n = sum(n for _, n in acc.values())
+    return ", ".join(parts) + f"; all {100.0 * total_c / max(1, total_n):.1f}%"
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+def lr_at(step, steps, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, steps - warmup)
+    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="models/tiny-qwen25vl-shapes", help="Hugging Face directory to write")
+    ap.add_argument("--seed", type=int, default=1, help="training seed (weights init and training scenes)")
+    ap.add_argument("--eval-seed", type=int, default=777, help="held-out scenes for the accuracy report")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-count", type=int, default=96)
+    ap.add_argument("--final-eval-count", type=int, default=400)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    t0 = time.time()
+
+    tok_json = bpe.write(args.out, bpe.train(bpe.training_corpus(), 420))
+    tok = bpe.Tokenizer(tok_json)
+    enc = Encoder(tok)
+    n_tokens = len(tok_json["model"]["vocab"]) + len(tok_json["added_tokens"])
+    cfg = M.Config(vocab_size=(n_tokens + 63) // 64 * 64, image_token_id=tok.token_id("<|image_pad|>"),
+                   vision_start_token_id=tok.token_id("<|vision_start|>"), **MODEL_SIZES)
+    net = M.Qwen25VL(cfg)
+    net.init_weights()
+    n_params = sum(p.numel() for p in net.parameters())
+    print(f"tokenizer: {n_tokens} tokens (vocab_size {cfg.vocab_size}); model: {n_params / 1e6:.2f} M parameters "
+          f"({4 * n_params / 2**20:.1f} MiB in f32); {args.steps} steps of {args.batch}, {args.threads} threads",
+          flush=True)
+
+    decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    start_step = 0
+    if args.checkpoint and os.path.exists(args.checkpoint):
+        st = torch.load(args.checkpoint)
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        start_step = st["step"]
+        print(f"resumed from {args.checkpoint} at step {start_step}", flush=True)
+
+    ema = None
+    for step in range(start_step, args.steps):
+        net.train()
+        batch = [training_example(enc, args.seed, step * args.batch + k) for k in range(args.batch)]
+        ids, labels, pos, lengths, pix, grids = collate(batch, cfg)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        logits = net(ids, pos, lengths, pix, grids)
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, cfg.vocab_size), labels[:, 1:].reshape(-1),
+                               ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if (step + 1) % args.log_every == 0:
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) "
+                  f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
+        if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+            acc = evaluate(net, enc, args.eval_seed, args.eval_count)
+            print(f"eval step {step + 1}: {format_accuracy(acc)} {time.time() - t0:.0f}s", flush=True)
+            if args.checkpoint:
+                torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step + 1}, args.checkpoint)
+
+    train_s = time.time() - t0
+    acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
+    print(f"final eval ({args.final_eval_count} held-out scenes, seed {args.eval_seed}): {format_accuracy(acc)}",
+          flush=True)
+    export.export(net, cfg, tok, args.out, MIN_PIXELS, MAX_PIXELS,
+                  info={"seed": args.seed, "steps": args.steps, "batch": args.batch, "train_seconds": round(train_s),
+                        "eval_seed": args.eval_seed, "eval_accuracy": {k: [c, n] for k, (c, n) in acc.items()}})
+    print(f"trained in {train_s / 60:.1f} min; wrote {args.out} ({time.time() - t0:.0f}s in all)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
