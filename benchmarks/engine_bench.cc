@@ -1,6 +1,9 @@
 // Engine benchmark (not a test): aggregate decode tokens/s through AsyncEngine (continuous batching) at
 // 1, 4, 8 and 16 concurrent streams, with mean TTFT and the longest pause of any running stream.
 //   build/benchmarks/engine_bench --model tests/data/qwen2.5-0.5b-instruct.config.json --load-format dummy
+// --stagger S submits stream i at i x S seconds, so newcomers are prefilled while earlier streams decode
+// (the pause column then shows what admitting a prompt costs a running stream); --prefill-chunking tpot|tokens
+// and --tpot-target choose how those prefills are chunked.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "common/compute_pool.h"
@@ -32,7 +36,8 @@ struct StreamTimes {
   std::vector<Clk::time_point> token_times;  // one per token
 };
 
-void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, int64_t vocab, int level_id) {
+void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, int64_t vocab, int level_id,
+               double stagger_s) {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<StreamTimes> times(static_cast<size_t>(streams));
@@ -41,6 +46,9 @@ void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, in
   std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(std::min<int64_t>(vocab, 100000) - 1));
   const auto start = Clk::now();
   for (int s = 0; s < streams; ++s) {
+    if (stagger_s > 0 && s > 0) {
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clk::duration>(std::chrono::duration<double>(s * stagger_s)));
+    }
     EngineRequest r;
     r.req_id = "L" + std::to_string(level_id) + "-" + std::to_string(s);
     for (int i = 0; i < prompt_len; ++i) r.prompt_token_ids.push_back(id(rng));
@@ -90,10 +98,12 @@ void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, in
   }
   const double steady_s = secs(last_first, first_end);
   // Decode rate: tokens after each stream's first, over the span from the first first-token to the end.
-  std::printf("| %2d | %8.1f | %8.1f | %8.1f | %7.3f | %7.3f | %6.2f |\n", streams,
+  const EngineStats st = engine.stats();
+  std::printf("| %2d | %8.1f | %8.1f | %8.1f | %7.3f | %7.3f | %6.2f | %.3f / %.3f / %.2f ms |\n", streams,
               steady_s > 0 ? static_cast<double>(steady_tokens) / steady_s : 0.0,
               static_cast<double>(decode_tokens) / std::max(1e-9, secs(first_first, end)),
-              static_cast<double>(decode_tokens + streams) / total_s, ttft / streams, max_gap, total_s);
+              static_cast<double>(decode_tokens + streams) / total_s, ttft / streams, max_gap, total_s,
+              st.tpot_target_s, st.decode_step_s, st.prefill_token_s * 1e3);
   std::fflush(stdout);
 }
 
@@ -106,6 +116,8 @@ int main(int argc, char** argv) {
   std::string load_format = "dummy";
   std::string kv_cache_memory = "2GiB";
   std::string levels = "1,4,8,16";
+  double stagger_s = 0, tpot_target_s = 0;
+  std::string prefill_chunking = "tpot";
   int threads = 0, prompt_len = 128, gen_len = 128, max_num_batched_tokens = 2048;
   app.add_option("--model", model);
   app.add_option("--load-format", load_format)->check(CLI::IsMember({"auto", "dummy"}));
@@ -115,6 +127,9 @@ int main(int argc, char** argv) {
   app.add_option("--levels", levels, "Comma-separated concurrent stream counts");
   app.add_option("--kv-cache-memory", kv_cache_memory);
   app.add_option("--max-num-batched-tokens", max_num_batched_tokens);
+  app.add_option("--stagger", stagger_s, "Seconds between stream arrivals (0: all at once)");
+  app.add_option("--prefill-chunking", prefill_chunking, "tpot | tokens")->check(CLI::IsMember({"tpot", "tokens"}));
+  app.add_option("--tpot-target", tpot_target_s, "Seconds (0: 1.5x the measured decode step)");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) set_compute_threads(threads);
 
@@ -134,6 +149,8 @@ int main(int argc, char** argv) {
   eo.kv_cache_memory = kv_cache_memory;
   eo.max_num_batched_tokens = max_num_batched_tokens;
   eo.enable_prefix_caching = false;  // random prompts anyway; keep runs independent
+  eo.meter_prefill = prefill_chunking == "tpot";
+  eo.tpot_target_s = tpot_target_s;
   auto engine = create_async_engine(eo, **lm);
   if (!engine.ok()) {
     std::fprintf(stderr, "%s\n", engine.status().to_string().c_str());
@@ -141,12 +158,12 @@ int main(int argc, char** argv) {
   }
   std::printf("prompt %d tokens, %d output tokens per stream\n", prompt_len, gen_len);
   std::printf("| streams | steady decode tok/s (all streams decoding) | decode tok/s (from first token) | "
-              "output tok/s (whole run) | mean TTFT s | max pause s | run s |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+              "output tok/s (whole run) | mean TTFT s | max pause s | run s | TPOT target / decode step s / prompt token |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
   std::stringstream ss(levels);
   std::string item;
   int level_id = 0;
-  while (std::getline(ss, item, ',')) run_level(**engine, std::stoi(item), prompt_len, gen_len, loaded->config.vocab_size, level_id++);
+  while (std::getline(ss, item, ',')) run_level(**engine, std::stoi(item), prompt_len, gen_len, loaded->config.vocab_size, level_id++, stagger_s);
   (*engine)->shutdown(0);
   return 0;
 }

@@ -53,8 +53,13 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--encoder-cache-memory", a.encoder_cache_memory,
                  "Encoder-output cache budget: bytes (256MiB) or a fraction of RAM");
   app.add_option("--tpot-target", a.tpot_target_s,
-                 "Seconds per output token that encoder work keeps running streams within (0: 1.5x measured)")
+                 "Seconds per output token that prefill chunks and encoder work keep running streams within "
+                 "(0: 1.5x the measured decode step)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--prefill-chunking", a.prefill_chunking,
+                 "tpot: size prefill chunks so running streams keep --tpot-target; tokens: only "
+                 "--max-num-batched-tokens bounds them (vLLM's behaviour)")
+      ->check(CLI::IsMember({"tpot", "tokens"}));
   app.add_option("--allowed-media-dir", a.allowed_media_dir, "Local image files are readable only under this directory");
   app.add_flag("--allow-remote-media", a.allow_remote_media, "Fetch http(s) image URLs");
   app.add_option("--allowed-media-domains", a.allowed_media_domains, "Hosts remote images may come from (default: any)");
@@ -103,6 +108,8 @@ int run_serve(const ServeArgs& a) {
   eo.kv_cache_memory = a.kv_cache_memory;
   eo.max_model_len = a.max_model_len;
   eo.block_size = a.block_size;
+  eo.tpot_target_s = a.tpot_target_s;
+  eo.meter_prefill = a.prefill_chunking == "tpot";
   auto policy = parse_queue_policy(a.scheduling_policy);
   if (!policy.ok()) {
     std::fprintf(stderr, "error: %s\n", policy.status().to_string().c_str());
@@ -119,7 +126,6 @@ int run_serve(const ServeArgs& a) {
   if (*media) {
     eo.vision = (*media)->encoder.get();
     eo.encoder_cache_memory = a.encoder_cache_memory;
-    eo.tpot_target_s = a.tpot_target_s;
     parse_encoder_mode(a.encoder_mode.c_str(), &eo.encoder_mode);
   } else if (!a.mmproj.empty()) {
     std::fprintf(stderr, "error: --mmproj given but no vision tower loaded\n");

@@ -67,7 +67,10 @@ struct EngineStats {
   int64_t encoder_cache_bytes = 0;
   int64_t encoder_items_encoded = 0;
   double encoder_seconds_total = 0;  // wall time spent encoding
-  double encoder_tpot_target_s = 0;  // the TPOT target metering encoder work (0 until measured)
+  double tpot_target_s = 0;       // the TPOT target metering prefill and encoder work (0 until measured)
+  double decode_step_s = 0;       // the scheduler's model of a decode-only step (0 until measured)
+  double prefill_token_s = 0;     // ... and of one prompt token's cost in a step
+  int64_t prefill_token_cap = -1; // prompt tokens a step may take while streams decode; -1: no cap
 };
 
 class AsyncEngine {

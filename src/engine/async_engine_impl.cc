@@ -214,7 +214,10 @@ void AsyncEngineImpl::publish_stats() {
   stats_.encoder_cache_evictions = e.num_evictions;
   stats_.encoder_cache_used_tokens = e.used_tokens;
   stats_.encoder_cache_capacity_tokens = e.capacity_tokens;
-  stats_.encoder_tpot_target_s = s.encoder_tpot_target_s;
+  stats_.tpot_target_s = s.tpot_target_s;
+  stats_.decode_step_s = s.decode_step_s;
+  stats_.prefill_token_s = s.prefill_token_s;
+  stats_.prefill_token_cap = s.prefill_token_cap;
   const EncoderRunnerStats r = core_->encoder_stats();
   stats_.encoder_cache_bytes = r.bytes_held;
   stats_.encoder_items_encoded = r.num_items_encoded;

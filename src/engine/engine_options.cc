@@ -66,7 +66,8 @@ StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& 
   so.encoder_cache_tokens = std::max<int64_t>(1, enc_bytes / (config.hidden_size * static_cast<int64_t>(sizeof(float))));
   so.encoder_mode = options.encoder_mode;
   so.max_encoder_batch_cost = options.max_encoder_batch_cost;
-  so.encoder_budget.tpot_target_s = options.tpot_target_s;
+  so.step_budget.tpot_target_s = options.tpot_target_s;
+  so.step_budget.meter_prefill = options.meter_prefill;
   if (options.tpot_target_s < 0) return invalid_argument("tpot_target must not be negative");
   MMS_RETURN_IF_ERROR(validate_scheduler_options(so));
 

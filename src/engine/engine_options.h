@@ -11,7 +11,7 @@
 #include "engine/async_engine.h"
 #include "model/causal_lm.h"
 #include "model/vision/vision_encoder.h"
-#include "sched/policies/encoder_budget.h"
+#include "sched/policies/encoder_mode.h"
 #include "sched/policies/preemption_policy.h"
 #include "sched/policies/request_queue.h"
 #include "tensor/dtype.h"
@@ -41,7 +41,10 @@ struct EngineOptions {
   int64_t encoder_cache_memory_bytes = int64_t{256} << 20;
   std::string encoder_cache_memory;
   EncoderMode encoder_mode = EncoderMode::kAsync;  // --encoder-mode async|inline
-  double tpot_target_s = 0;  // --tpot-target: encoder work keeps running streams within it (0: 1.5x measured)
+  // --tpot-target: prefill chunks and encoder work keep running streams within it (0: 1.5x the measured
+  // decode-only step). meter_prefill false (--prefill-chunking tokens): prefill takes the token budget.
+  double tpot_target_s = 0;
+  bool meter_prefill = true;
   int64_t max_encoder_batch_cost = 32768;  // patches of media encoded together at most
   const Clock* clock = nullptr;  // nullptr = SystemClock::instance(); must outlive the engine
 };

@@ -17,6 +17,9 @@ struct Scheduler::Step {
   std::vector<Request*> preempted;
   std::vector<ScheduledEncoderInput> encoder_inputs;  // started this step
   bool has_decodes = false;
+  // Prompt tokens (prefill chunks, recomputation after preemption) this step may still take, and took.
+  int64_t prefill_budget = 0;
+  int64_t prefill_tokens = 0;
 };
 
 namespace {
@@ -50,7 +53,7 @@ Scheduler::Scheduler(const SchedulerOptions& options, const Clock& clock)
       waiting_(make_request_queue(options.queue_policy)),
       preemption_(make_preemption_policy(options.preemption_mode)),
       encoder_cache_(std::max<int64_t>(1, options.encoder_cache_tokens)),
-      encoder_budget_(options.encoder_budget) {
+      step_budget_(options.step_budget) {
   Status s = validate_scheduler_options(options);
   MMS_CHECK_MSG(s.ok(), s.message().c_str());
   const int64_t capacity = kv_capacity_tokens(options.kv);
@@ -125,6 +128,8 @@ int64_t Scheduler::abort_requests(std::span<const ReqId> req_ids) {
 SchedulerOutput Scheduler::schedule() {
   Step step;
   step.token_budget = options_.max_num_batched_tokens;
+  const int64_t cap = step_budget_.prefill_token_cap(streams_decoding(), !encoder_in_flight_.empty());
+  step.prefill_budget = cap < 0 ? options_.max_num_batched_tokens : cap;
   schedule_running(step);
   schedule_waiting(step);
   if (options_.encoder_mode == EncoderMode::kAsync) schedule_encoder(step);
@@ -149,15 +154,22 @@ void Scheduler::schedule_running(Step& step) {
   for (Request* r : order) {
     if (step.token_budget <= 0) break;
     if (r->status != RequestStatus::kRunning) continue;  // preempted earlier in this step
-    const int64_t n = limit_by_encoder(*r, r->num_computed_tokens, num_new_tokens(*r, step.token_budget), step);
+    const bool decode = is_decode(r);
+    if (!decode && step.prefill_budget <= 0) continue;
+    const int64_t budget = decode ? step.token_budget : std::min(step.token_budget, step.prefill_budget);
+    const int64_t n = limit_by_encoder(*r, r->num_computed_tokens, num_new_tokens(*r, budget), step);
     if (n <= 0) continue;
-    if (is_decode(r) && r->num_output_tokens() > 0) step.has_decodes = true;
+    if (decode && r->num_output_tokens() > 0) step.has_decodes = true;
     std::optional<KvBlocks> blocks = preempt_until_fits(r, n, step);
     if (!blocks) continue;  // r itself was preempted
     step.scheduled_running.push_back(r);
     step.num_scheduled[r] = n;
     step.new_blocks[r] = std::move(*blocks);
     step.token_budget -= n;
+    if (!decode) {
+      step.prefill_budget -= n;
+      step.prefill_tokens += n;
+    }
   }
 }
 
@@ -182,6 +194,10 @@ void Scheduler::preempt(Request* victim, Step& step) {
   auto it = step.num_scheduled.find(victim);
   if (it != step.num_scheduled.end()) {
     step.token_budget += it->second;
+    if (victim->num_tokens() - victim->num_computed_tokens > 1) {  // it was scheduled as a prefill chunk
+      step.prefill_budget += it->second;
+      step.prefill_tokens -= it->second;
+    }
     step.num_scheduled.erase(it);
     step.new_blocks.erase(victim);
     auto& sr = step.scheduled_running;
@@ -201,14 +217,15 @@ void Scheduler::schedule_waiting(Step& step) {
   // In queue order; a request whose first tokens to compute are media still being encoded is passed
   // over (it keeps its place) so that it holds up nobody.
   for (Request* r : waiting_->to_vector()) {
-    if (step.token_budget <= 0) break;
+    if (step.token_budget <= 0 || step.prefill_budget <= 0) break;
     if (static_cast<int64_t>(running_.size()) >= options_.max_num_seqs) break;
     MMS_CHECK(r->num_computed_tokens == 0);
     const ComputedBlocks computed = kv_.get_computed_blocks(r->kv_view());
     int64_t n = r->num_tokens() - computed.num_computed_tokens;
     if (options_.long_prefill_token_threshold > 0) n = std::min(n, options_.long_prefill_token_threshold);
-    if (!options_.enable_chunked_prefill && n > step.token_budget) break;
-    n = std::min(n, step.token_budget);
+    const int64_t budget = std::min(step.token_budget, step.prefill_budget);
+    if (!options_.enable_chunked_prefill && n > budget) break;
+    n = std::min(n, budget);
     const int64_t n_ready = limit_by_encoder(*r, computed.num_computed_tokens, n, step);
     if (n_ready <= 0) continue;
     if (!options_.enable_chunked_prefill && n_ready < n) continue;
@@ -224,6 +241,8 @@ void Scheduler::schedule_waiting(Step& step) {
     if (r->num_cached_tokens < 0) r->num_cached_tokens = computed.num_computed_tokens;
     step.num_scheduled[r] = n;
     step.token_budget -= n;
+    step.prefill_budget -= n;
+    step.prefill_tokens += n;
   }
 }
 
@@ -291,10 +310,7 @@ void Scheduler::schedule_encoder(Step& step) {
     }
   }
   if (!encoder_in_flight_.empty()) {
-    // Streams are decoding when a running request has output tokens (its next one is due).
-    bool decoding = step.has_decodes;
-    for (const Request* r : running_) decoding = decoding || r->num_output_tokens() > 0;
-    step_encoder_budget_s_ = encoder_budget_.budget_s(decoding);
+    step_encoder_budget_s_ = step_budget_.encoder_budget_s(step.has_decodes || streams_decoding(), step.prefill_tokens);
   }
 }
 
@@ -368,7 +384,7 @@ SchedulerOutput Scheduler::build_output(Step& step) {
   }
   step_encoder_budget_s_ = 0;
   out.freed_encoder_hashes = encoder_cache_.take_freed();
-  last_step_had_decodes_ = step.has_decodes;
+  last_step_ = StepRecord{step.has_decodes, step.prefill_tokens, 0};
   return out;
 }
 
@@ -378,7 +394,9 @@ EngineOutputs Scheduler::update_from_output(const SchedulerOutput& so, const Mod
     encoder_cache_.mark_ready(h);
     encoder_in_flight_.erase(h);
   }
-  encoder_budget_.record_step(last_step_had_decodes_, mro.forward_seconds);
+  StepRecord timed = last_step_;
+  timed.forward_s = mro.forward_seconds;
+  step_budget_.record_step(timed);
   auto handle = [&](const ReqId& id) {
     Request* r = find_mutable(id);
     if (r == nullptr || r->status != RequestStatus::kRunning) return;  // aborted since schedule()
@@ -454,6 +472,11 @@ void Scheduler::finish(Request* r, RequestStatus status) {
   requests_.erase(r->req_id);  // destroys r
 }
 
+bool Scheduler::streams_decoding() const {
+  // A running request with output tokens has its next token due.
+  return std::any_of(running_.begin(), running_.end(), [](const Request* r) { return r->num_output_tokens() > 0; });
+}
+
 Request* Scheduler::find_mutable(std::string_view req_id) {
   auto it = requests_.find(req_id);
   return it == requests_.end() ? nullptr : it->second.get();
@@ -475,7 +498,10 @@ SchedulerStats Scheduler::stats() const {
   s.num_preemptions = num_preemptions_;
   s.encoder_cache = encoder_cache_.stats();
   s.num_encoder_inputs_in_flight = static_cast<int64_t>(encoder_in_flight_.size());
-  s.encoder_tpot_target_s = encoder_budget_.target_s();
+  s.tpot_target_s = step_budget_.target_s();
+  s.decode_step_s = step_budget_.decode_step_s();
+  s.prefill_token_s = step_budget_.prefill_token_s();
+  s.prefill_token_cap = step_budget_.prefill_token_cap(streams_decoding(), !encoder_in_flight_.empty());
   return s;
 }
 

@@ -19,9 +19,10 @@
 #include "encoder_cache/encoder_cache_manager.h"
 #include "kv/kv_cache_manager.h"
 #include "sched/engine_output.h"
-#include "sched/policies/encoder_budget.h"
+#include "sched/policies/encoder_mode.h"
 #include "sched/policies/preemption_policy.h"
 #include "sched/policies/request_queue.h"
+#include "sched/policies/step_budget.h"
 #include "sched/request.h"
 #include "sched/scheduler_output.h"
 
@@ -41,11 +42,12 @@ struct SchedulerOptions {
   PreemptionMode preemption_mode = PreemptionMode::kNewest;
   KvCacheOptions kv;
   // Media: the encoder-output cache's capacity in embedding rows (one per placeholder token), how encoder
-  // work is scheduled, how much of it starts together (patches), and the time it may take per step.
+  // work is scheduled, how much of it starts together (patches).
   int64_t encoder_cache_tokens = 16384;
   EncoderMode encoder_mode = EncoderMode::kAsync;
   int64_t max_encoder_batch_cost = 32768;
-  EncoderBudgetOptions encoder_budget;
+  // The TPOT target and what it leaves each step for prefill (step_budget.meter_prefill) and encoder work.
+  StepBudgetOptions step_budget;
 };
 
 // InvalidArgument naming the offending option; the Scheduler constructor requires ok.
@@ -60,7 +62,10 @@ struct SchedulerStats {
   int64_t num_preemptions = 0;       // cumulative
   EncoderCacheStats encoder_cache;
   int64_t num_encoder_inputs_in_flight = 0;
-  double encoder_tpot_target_s = 0;  // the TPOT target the encoder budget keeps (0 until measured)
+  double tpot_target_s = 0;         // the TPOT target prefill and encoder work keep (0 until measured)
+  double decode_step_s = 0;          // modelled decode-only step time (0 until measured)
+  double prefill_token_s = 0;        // modelled cost of one prompt token in a step (0 until measured)
+  int64_t prefill_token_cap = -1;    // prompt tokens a step may take while streams decode; -1: no cap
 };
 
 class Scheduler {
@@ -128,6 +133,7 @@ class Scheduler {
   bool check_stop(Request& request) const;
   void finish(Request* request, RequestStatus status);
   Request* find_mutable(std::string_view req_id);
+  bool streams_decoding() const;
 
   SchedulerOptions options_;
   const Clock& clock_;
@@ -141,12 +147,12 @@ class Scheduler {
   uint64_t next_seq_ = 0;
   int64_t num_preemptions_ = 0;
   EncoderCacheManager encoder_cache_;
-  EncoderBudget encoder_budget_;
+  StepBudget step_budget_;
   struct HashHasher {
     size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ULL)); }
   };
   std::unordered_set<Hash128, HashHasher> encoder_in_flight_;  // started, not reported finished
-  bool last_step_had_decodes_ = false;
+  StepRecord last_step_;  // planned by build_output(), timed by update_from_output()
   double step_encoder_budget_s_ = 0;  // set by schedule_encoder() for the step being built
 };
 

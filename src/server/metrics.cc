@@ -115,9 +115,14 @@ std::string ServerMetrics::render(const EngineStats& st) const {
          static_cast<double>(st.encoder_items_encoded));
   metric(out, "mmserve:encoder_seconds_total", "counter", "Wall time spent in the vision encoder.", l,
          st.encoder_seconds_total);
-  metric(out, "mmserve:encoder_tpot_target_seconds", "gauge",
-         "Time per output token that metered encoder work keeps running streams within (0 until measured).", l,
-         st.encoder_tpot_target_s);
+  metric(out, "mmserve:tpot_target_seconds", "gauge",
+         "Time per output token that metered prefill and encoder work keep running streams within (0 until "
+         "measured).", l, st.tpot_target_s);
+  metric(out, "mmserve:step_decode_seconds", "gauge",
+         "The scheduler's estimate of a decode-only engine step (0 until measured).", l, st.decode_step_s);
+  metric(out, "mmserve:prefill_token_cap", "gauge",
+         "Prompt tokens one step may compute while streams decode (-1: no cap).", l,
+         static_cast<double>(st.prefill_token_cap));
   std::lock_guard lock(mu_);
   out += "# HELP mmserve:request_success_total Count of successfully processed requests.\n"
          "# TYPE mmserve:request_success_total counter\n";

@@ -55,6 +55,8 @@ SchedulerOptions options(EncoderMode mode, int64_t cache_tokens = 1000) {
   o.max_num_seqs = 8;
   o.encoder_mode = mode;
   o.encoder_cache_tokens = cache_tokens;
+  // The driver reports a constant step time; prefill metering by time is tested in scheduler_test.cc.
+  o.step_budget.meter_prefill = false;
   return o;
 }
 
@@ -343,25 +345,6 @@ TEST(MmScheduler, RejectsBadMediaLayouts) {
   Request past = mm_request("past", 1, 8, 1, image(1));
   past.mm_inputs[0].num_tokens = 20;
   EXPECT_FALSE(s.add_request(std::move(past)).ok());
-}
-
-TEST(EncoderBudget, LeavesTheTargetMinusTheStepTime) {
-  EncoderBudgetOptions o;
-  o.tpot_target_s = 0.1;
-  EncoderBudget b(o);
-  EXPECT_DOUBLE_EQ(b.budget_s(false), o.idle_slice_s);
-  EXPECT_DOUBLE_EQ(b.budget_s(true), o.min_slice_s);  // nothing measured yet
-  b.record_step(true, 0.06);
-  EXPECT_NEAR(b.budget_s(true), 0.04, 1e-12);
-  b.record_step(true, 0.16);  // moving average: 0.06 + 0.2 * 0.1
-  EXPECT_NEAR(b.budget_s(true), 0.02, 1e-12);
-  for (int i = 0; i < 50; ++i) b.record_step(true, 0.2);  // steps slower than the target: the minimum share
-  EXPECT_NEAR(b.budget_s(true), o.min_share * 0.2, 1e-6);
-  EncoderBudget a(EncoderBudgetOptions{});  // auto target: 1.5x the step time
-  a.record_step(true, 0.05);
-  a.record_step(false, 5.0);  // steps without decodes do not count
-  EXPECT_NEAR(a.target_s(), 0.075, 1e-12);
-  EXPECT_NEAR(a.budget_s(true), 0.025, 1e-12);
 }
 
 }  // namespace

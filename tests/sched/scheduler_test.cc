@@ -340,5 +340,49 @@ TEST(SchedulerTest, RepeatedPromptHitsThePrefixCache) {
   EXPECT_EQ(rd.cached["d"], 0);
 }
 
+// With a TPOT target, a prompt arriving while streams decode is prefilled in chunks sized by the time the
+// target leaves (the fake runner reports 0.125 s for a step with decodes plus 1/1024 s per prompt token).
+TEST(SchedulerTest, TpotTargetMetersPrefillWhileStreamsDecode) {
+  FakeClock clock;
+  auto o = options(256, /*budget=*/64);
+  o.step_budget.tpot_target_s = 0.125 + 32.0 / 1024;
+  Scheduler s(o, clock);
+  FakeExecutor ex(o.kv.num_blocks, o.kv.block_size);
+  RunResult r;
+  auto timed_step = [&] {
+    SchedulerOutput so = s.schedule();
+    ModelRunnerOutput mro = ex.execute(so);
+    int64_t prefill = 0, decodes = 0;
+    for (const auto& [id, n] : so.num_scheduled_tokens) (n > 1 ? prefill : decodes) += n;
+    mro.forward_seconds = (decodes > 0 ? 0.125 : 0.0) + static_cast<double>(prefill) / 1024;
+    testing::collect(s.update_from_output(so, mro), r);
+    r.steps.push_back(std::move(so));
+  };
+  ASSERT_TRUE(s.add_request(make_request("stream", 40, 60, 1)).ok());
+  timed_step();  // nothing decoding yet: the whole budget (40 tokens)
+  EXPECT_EQ(r.steps.back().num_scheduled_tokens.at("stream"), 40);
+  for (int i = 0; i < 3; ++i) timed_step();  // decode-only steps measure the base
+  EXPECT_EQ(s.stats().prefill_token_cap, 32);  // (target - 0.125 s) x 1024 tokens/s
+  ASSERT_TRUE(s.add_request(make_request("late", 128, 2, 2)).ok());
+  std::vector<int64_t> chunks;
+  while (chunks.empty() || r.outputs.count("late") == 0) {
+    timed_step();
+    EXPECT_EQ(r.steps.back().num_scheduled_tokens.at("stream"), 1);
+    chunks.push_back(r.steps.back().num_scheduled_tokens.at("late"));
+  }
+  EXPECT_EQ(chunks, (std::vector<int64_t>{32, 32, 32, 32}));
+  // Without metering the same arrival takes the rest of the token budget.
+  auto off = o;
+  off.step_budget.meter_prefill = false;
+  Scheduler s2(off, clock);
+  FakeExecutor ex2(off.kv.num_blocks, off.kv.block_size);
+  RunResult r2;
+  ASSERT_TRUE(s2.add_request(make_request("stream", 40, 60, 1)).ok());
+  for (int i = 0; i < 4; ++i) step(s2, ex2, r2, off);
+  ASSERT_TRUE(s2.add_request(make_request("late", 128, 2, 2)).ok());
+  step(s2, ex2, r2, off);
+  EXPECT_EQ(r2.steps.back().num_scheduled_tokens.at("late"), 63);
+}
+
 }  // namespace
 }  // namespace mms

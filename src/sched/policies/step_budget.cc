@@ -1,0 +1,56 @@
+#include "sched/policies/step_budget.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mms {
+
+namespace {
+
+void ema(double* avg, bool* measured, double sample, double weight) {
+  if (!*measured) {
+    *avg = sample;
+    *measured = true;
+  } else {
+    *avg += weight * (sample - *avg);
+  }
+}
+
+}  // namespace
+
+void StepBudget::record_step(const StepRecord& s) {
+  if (s.forward_s <= 0) return;
+  if (s.prefill_tokens == 0) {
+    if (s.had_decodes) ema(&base_s_, &base_measured_, s.forward_s, options_.ema_weight);
+    return;
+  }
+  // A prompt token's marginal cost: what the step took beyond its decodes. A step without decodes also
+  // pays the weights' reads, which overestimates the cost for short prompts (a smaller cap, the safe side).
+  if (s.had_decodes && !base_measured_) return;
+  const double beyond = s.had_decodes ? std::max(0.0, s.forward_s - base_s_) : s.forward_s;
+  ema(&token_s_, &token_measured_, beyond / static_cast<double>(s.prefill_tokens), options_.ema_weight);
+}
+
+double StepBudget::target_s() const {
+  if (options_.tpot_target_s > 0) return options_.tpot_target_s;
+  return base_measured_ ? options_.auto_factor * base_s_ : 0;
+}
+
+double StepBudget::slack_s() const { return std::max(target_s() - base_s_, options_.min_share * base_s_); }
+
+int64_t StepBudget::prefill_token_cap(bool has_decodes, bool encoder_busy) const {
+  if (!options_.meter_prefill || !has_decodes || !base_measured_ || !token_measured_) return -1;
+  const double time_s = std::max(encoder_busy ? slack_s() / 2 : slack_s(), options_.min_share * base_s_);
+  if (token_s_ <= 0) return -1;
+  const double tokens = std::floor(time_s / token_s_);
+  return tokens >= 1e12 ? -1 : std::max<int64_t>(1, static_cast<int64_t>(tokens));
+}
+
+double StepBudget::encoder_budget_s(bool has_decodes, int64_t prefill_tokens) const {
+  if (!has_decodes) return options_.idle_slice_s;
+  if (!base_measured_) return options_.min_slice_s;
+  const double forward_s = base_s_ + token_s_ * static_cast<double>(prefill_tokens);
+  return std::max({options_.min_slice_s, options_.min_share * base_s_, target_s() - forward_s});
+}
+
+}  // namespace mms

@@ -1,0 +1,61 @@
+// StepBudget: what one engine step may spend besides the running streams' decode so that they keep a
+// time-per-output-token (TPOT) target. It models a step's forward time as base + c x prefill tokens
+// (base: an exponential moving average of steps that only decoded; c: of the marginal cost of a prefill
+// token) and derives from the target's slack, target - base,
+//   - how many prompt tokens the next step may prefill while streams decode (Sarathi-style chunking by
+//     time, not by a fixed token count), and
+//   - how long vision-encoder work may run after the forward pass.
+// When both prefill and encoder work wait, each gets half of the slack. Each always gets at least a
+// minimum share of the decode step, so prompts and images progress even when steps are already at or over
+// the target. With nothing decoding there is no cap (the token budget alone applies) and the encoder gets
+// an idle slice. Not thread-safe (engine thread); pure arithmetic, tested on made-up timings.
+#pragma once
+
+#include <cstdint>
+
+namespace mms {
+
+struct StepBudgetOptions {
+  double tpot_target_s = 0;   // 0: auto_factor x the measured decode-only step time
+  double auto_factor = 1.5;
+  bool meter_prefill = true;  // cap prefill tokens per step while streams decode
+  double min_slice_s = 0.002;   // the least encoder time per step
+  double min_share = 0.25;      // ... and at least this fraction of the decode step, for prefill too
+  double idle_slice_s = 0.25;   // encoder time per step when no stream is decoding
+  double ema_weight = 0.2;      // weight of the newest step in the moving averages
+};
+
+// One executed step, as the scheduler planned it and the executor timed it (encoder time excluded).
+struct StepRecord {
+  bool had_decodes = false;
+  int64_t prefill_tokens = 0;
+  double forward_s = 0;
+};
+
+class StepBudget {
+ public:
+  explicit StepBudget(const StepBudgetOptions& options) : options_(options) {}
+
+  void record_step(const StepRecord& step);
+
+  // The TPOT target in force (0 before any decode-only step was measured in auto mode).
+  double target_s() const;
+  double decode_step_s() const { return base_s_; }       // 0 until measured
+  double prefill_token_s() const { return token_s_; }    // 0 until measured
+  // Prompt tokens the next step may compute in total; -1 for no cap (nothing decoding, metering off, or
+  // the step model not measured yet). At least 1 when capped. encoder_busy: encoder work is waiting too.
+  int64_t prefill_token_cap(bool has_decodes, bool encoder_busy) const;
+  // Seconds of encoder work the next step may run after a forward pass with `prefill_tokens` of prompt.
+  double encoder_budget_s(bool has_decodes, int64_t prefill_tokens) const;
+
+ private:
+  double slack_s() const;  // target - base, at least min_share x base
+
+  StepBudgetOptions options_;
+  double base_s_ = 0;
+  double token_s_ = 0;
+  bool base_measured_ = false;
+  bool token_measured_ = false;
+};
+
+}  // namespace mms

@@ -1,0 +1,71 @@
+// StepBudget on made-up step timings: the decode-step and per-token models, the prefill cap and the
+// encoder slice they leave under a TPOT target.
+#include "sched/policies/step_budget.h"
+
+#include <gtest/gtest.h>
+
+namespace mms {
+namespace {
+
+TEST(StepBudget, NothingIsCappedBeforeTheStepModelIsMeasured) {
+  StepBudget b(StepBudgetOptions{});
+  EXPECT_EQ(b.prefill_token_cap(true, false), -1);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), StepBudgetOptions{}.min_slice_s);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(false, 0), StepBudgetOptions{}.idle_slice_s);
+  b.record_step({true, 0, 0.1});  // decode only: the base is known, the token cost is not
+  EXPECT_EQ(b.prefill_token_cap(true, false), -1);
+  EXPECT_DOUBLE_EQ(b.target_s(), 0.15);  // auto: 1.5x the decode step
+}
+
+TEST(StepBudget, CapsPrefillToTheTargetsSlack) {
+  StepBudgetOptions o;
+  o.tpot_target_s = 0.25;  // binary fractions throughout, so the token counts are exact
+  StepBudget b(o);
+  b.record_step({true, 0, 0.125});     // base 0.125 s
+  b.record_step({true, 64, 0.1875});   // 64 prompt tokens cost 0.0625 s: 1/1024 s each
+  EXPECT_DOUBLE_EQ(b.decode_step_s(), 0.125);
+  EXPECT_DOUBLE_EQ(b.prefill_token_s(), 1.0 / 1024);
+  EXPECT_EQ(b.prefill_token_cap(true, false), 128);  // (0.25 - 0.125) x 1024
+  EXPECT_EQ(b.prefill_token_cap(true, true), 64);    // half of it while encoder work waits
+  EXPECT_EQ(b.prefill_token_cap(false, false), -1);  // nothing decoding: the token budget alone
+  // The encoder gets what the planned prefill leaves, at least the minimum share of the decode step.
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 64), 0.0625);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 128), o.min_share * 0.125);
+  StepBudgetOptions off = o;
+  off.meter_prefill = false;
+  StepBudget c(off);
+  c.record_step({true, 0, 0.125});
+  c.record_step({true, 64, 0.1875});
+  EXPECT_EQ(c.prefill_token_cap(true, false), -1);
+}
+
+TEST(StepBudget, PrefillStillProgressesWhenStepsExceedTheTarget) {
+  StepBudgetOptions o;
+  o.tpot_target_s = 0.05;  // below the decode step itself
+  StepBudget b(o);
+  b.record_step({true, 0, 0.1});
+  b.record_step({false, 10, 0.02});  // a step without decodes: 2 ms per token, weights' reads included
+  EXPECT_NEAR(b.prefill_token_s(), 0.002, 1e-12);
+  EXPECT_EQ(b.prefill_token_cap(true, false), 12);  // min_share 0.25 x 0.1 s / 2 ms
+  o.tpot_target_s = 10;
+  StepBudget huge(o);
+  huge.record_step({true, 0, 0.1});
+  huge.record_step({true, 10, 0.1});  // no measurable cost: a zero-cost token would give no cap
+  EXPECT_EQ(huge.prefill_token_cap(true, false), -1);
+}
+
+TEST(StepBudget, MovingAveragesFollowTheNewestSteps) {
+  StepBudget b(StepBudgetOptions{});
+  b.record_step({true, 0, 0.06});
+  b.record_step({true, 0, 0.16});  // 0.06 + 0.2 x 0.1
+  EXPECT_NEAR(b.decode_step_s(), 0.08, 1e-12);
+  b.record_step({false, 0, 5.0});  // idle steps and untimed steps do not count
+  b.record_step({true, 0, 0.0});
+  EXPECT_NEAR(b.decode_step_s(), 0.08, 1e-12);
+  EXPECT_NEAR(b.target_s(), 0.12, 1e-12);
+  b.record_step({true, 8, 0.07});  // no time beyond the base: a token costs nothing measurable
+  EXPECT_DOUBLE_EQ(b.prefill_token_s(), 0.0);
+}
+
+}  // namespace
+}  // namespace mms
