@@ -56,6 +56,7 @@ struct ServeArgs {
   std::string prefill_chunking = "tpot";
   std::string allowed_media_dir;
   bool allow_remote_media = false;
+  bool allow_private_media_addresses = false;
   std::vector<std::string> allowed_media_domains;
   double media_fetch_timeout_s = 10;
   int64_t max_images_per_request = 16;

@@ -80,6 +80,7 @@ StatusOr<std::optional<ReadyMedia>> load_media(const std::string& model_path, co
   po.source.max_bytes = args.max_image_bytes;
   po.source.allowed_local_dir = args.allowed_media_dir;
   po.source.allow_remote = args.allow_remote_media;
+  po.source.allow_private_addresses = args.allow_private_media_addresses;
   po.source.allowed_remote_domains = args.allowed_media_domains;
   po.source.remote_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.media_fetch_timeout_s * 1000));
   po.decode.max_encoded_bytes = args.max_image_bytes;

@@ -24,6 +24,7 @@ struct MediaArgs {
   double tpot_target_s = 0;                // --tpot-target seconds (0: 1.5x the measured step time)
   std::string allowed_media_dir;           // --allowed-media-dir: local files readable only under it
   bool allow_remote_media = false;         // --allow-remote-media: http(s) image URLs
+  bool allow_private_media_addresses = false;  // --allow-private-media-addresses
   std::vector<std::string> allowed_media_domains;
   double media_fetch_timeout_s = 10;
   int64_t max_images_per_request = 16;     // --max-images-per-request

@@ -62,6 +62,8 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::IsMember({"tpot", "tokens"}));
   app.add_option("--allowed-media-dir", a.allowed_media_dir, "Local image files are readable only under this directory");
   app.add_flag("--allow-remote-media", a.allow_remote_media, "Fetch http(s) image URLs");
+  app.add_flag("--allow-private-media-addresses", a.allow_private_media_addresses,
+               "Let remote media URLs reach loopback, private and link-local addresses (refused by default)");
   app.add_option("--allowed-media-domains", a.allowed_media_domains, "Hosts remote images may come from (default: any)");
   app.add_option("--media-fetch-timeout", a.media_fetch_timeout_s, "Seconds one remote image fetch may take")
       ->check(CLI::PositiveNumber);
@@ -85,6 +87,7 @@ MediaArgs media_args(const ServeArgs& a) {
   m.tpot_target_s = a.tpot_target_s;
   m.allowed_media_dir = a.allowed_media_dir;
   m.allow_remote_media = a.allow_remote_media;
+  m.allow_private_media_addresses = a.allow_private_media_addresses;
   m.allowed_media_domains = a.allowed_media_domains;
   m.media_fetch_timeout_s = a.media_fetch_timeout_s;
   m.max_images_per_request = a.max_images_per_request;

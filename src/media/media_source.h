@@ -22,6 +22,10 @@ struct MediaSourceOptions {
   bool allow_remote = false;                         // http:// and https:// fetches
   std::vector<std::string> allowed_remote_domains;   // empty: any host; "example.com" also admits subdomains
   std::chrono::milliseconds remote_timeout{10000};   // whole fetch: resolve, connect, TLS, request, body
+  // Hosts that resolve to loopback, private, link-local (cloud metadata), CGNAT, multicast or other
+  // non-public addresses are refused unless this is set (a request must not make the server reach its own
+  // network). The checked addresses are the ones connected to, so DNS rebinding cannot swap them.
+  bool allow_private_addresses = false;
   int max_redirects = 3;
 };
 
@@ -51,7 +55,8 @@ StatusOr<std::vector<uint8_t>> base64_decode(std::string_view text, int64_t max_
 // A file:// URL or a path (relative paths are taken relative to allowed_local_dir).
 StatusOr<MediaBytes> read_local_media(std::string_view url_or_path, const MediaSourceOptions& options);
 
-// http:// or https:// (certificate and host name verified against the system's CA store).
+// http:// or https:// (certificate and host name verified against the system's CA store). Name
+// resolution runs on its own thread so that a hanging resolver costs at most remote_timeout.
 StatusOr<MediaBytes> fetch_remote_media(std::string_view url, const MediaSourceOptions& options);
 
 }  // namespace mms::media

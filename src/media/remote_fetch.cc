@@ -2,14 +2,23 @@
 // thread for at most the remaining timeout; the response body is capped by the parser's body limit, so
 // an oversized or endless response stops at max_bytes. TLS verifies the certificate chain against the
 // system store and the host name (SNI set). Redirects are followed up to max_redirects, each hop
-// re-checked against the scheme and domain rules.
+// re-checked against the scheme and domain rules, and every hop's resolved addresses against the private
+// ranges (unless allowed); the connection goes to exactly the addresses checked.
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "media/media_source.h"
 
@@ -97,6 +106,78 @@ bool host_allowed(const std::string& host, const std::vector<std::string>& domai
   return false;
 }
 
+// Not a public unicast address: what a fetch on a user's behalf must not reach by default.
+bool is_internal_address(const asio::ip::address& a) {
+  if (a.is_v6()) {
+    const asio::ip::address_v6 v6 = a.to_v6();
+    if (v6.is_v4_mapped()) return is_internal_address(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+    const auto b = v6.to_bytes();
+    return v6.is_loopback() || v6.is_unspecified() || v6.is_link_local() || v6.is_multicast() || v6.is_site_local() ||
+           (b[0] & 0xFE) == 0xFC ||                                           // fc00::/7 unique local
+           (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) ||  // 2001:db8::/32 documentation
+           (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b);    // 64:ff9b::/96 NAT64 (embeds v4)
+  }
+  const uint32_t v = a.to_v4().to_uint();
+  auto in = [v](uint32_t net, int bits) { return (v >> (32 - bits)) == (net >> (32 - bits)); };
+  return in(0x00000000, 8) ||    // 0.0.0.0/8 "this network"
+         in(0x0A000000, 8) ||    // 10/8
+         in(0x64400000, 10) ||   // 100.64/10 carrier-grade NAT
+         in(0x7F000000, 8) ||    // 127/8 loopback
+         in(0xA9FE0000, 16) ||   // 169.254/16 link-local, cloud metadata
+         in(0xAC100000, 12) ||   // 172.16/12
+         in(0xC0000000, 24) ||   // 192.0.0/24 protocol assignments
+         in(0xC0000200, 24) ||   // 192.0.2/24 documentation
+         in(0xC0A80000, 16) ||   // 192.168/16
+         in(0xC6120000, 15) ||   // 198.18/15 benchmarking
+         in(0xC6336400, 24) ||   // 198.51.100/24 documentation
+         in(0xCB007100, 24) ||   // 203.0.113/24 documentation
+         in(0xE0000000, 4) ||    // 224/4 multicast
+         in(0xF0000000, 4);      // 240/4 reserved, broadcast
+}
+
+// getaddrinfo on a detached thread: it cannot be cancelled, so a stuck resolver is abandoned at the
+// deadline instead of holding the caller (the thread ends when the system resolver gives up).
+StatusOr<std::vector<tcp::endpoint>> resolve(const HttpUrl& u, std::chrono::steady_clock::time_point deadline) {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int error = 0;
+    std::vector<tcp::endpoint> endpoints;
+  };
+  auto state = std::make_shared<State>();
+  std::thread([state, host = u.host, port = u.port] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    const int err = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
+    std::vector<tcp::endpoint> eps;
+    for (addrinfo* p = err == 0 ? res : nullptr; p != nullptr; p = p->ai_next) {
+      tcp::endpoint ep;
+      if (p->ai_addrlen > ep.capacity()) continue;
+      std::memcpy(ep.data(), p->ai_addr, p->ai_addrlen);
+      ep.resize(p->ai_addrlen);
+      eps.push_back(ep);
+    }
+    if (res != nullptr) ::freeaddrinfo(res);
+    std::lock_guard lock(state->mu);
+    state->error = err;
+    state->endpoints = std::move(eps);
+    state->done = true;
+    state->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(state->mu);
+  if (!state->cv.wait_until(lock, deadline, [&] { return state->done; })) {
+    return Status(StatusCode::kUnavailable, "resolving " + u.host + " timed out");
+  }
+  if (state->error != 0 || state->endpoints.empty()) {
+    return Status(StatusCode::kUnavailable,
+                  "resolving " + u.host + " failed: " + (state->error != 0 ? ::gai_strerror(state->error) : "no address"));
+  }
+  return state->endpoints;
+}
+
 struct HttpResponse {
   unsigned status = 0;
   std::string location;
@@ -131,11 +212,10 @@ asio::awaitable<void> exchange(Stream& stream, const HttpUrl& u, int64_t max_byt
   out->body = std::move(res.body());
 }
 
-asio::awaitable<void> request(const HttpUrl& u, int64_t max_bytes, asio::ssl::context* tls, HttpResponse* out) {
+asio::awaitable<void> request(const HttpUrl& u, const std::vector<tcp::endpoint>& endpoints, int64_t max_bytes,
+                              asio::ssl::context* tls, HttpResponse* out) {
   try {
     auto ex = co_await asio::this_coro::executor;
-    tcp::resolver resolver(ex);
-    auto endpoints = co_await resolver.async_resolve(u.host, u.port, asio::use_awaitable);
     if (!u.https) {
       beast::tcp_stream stream(ex);
       co_await stream.async_connect(endpoints, asio::use_awaitable);
@@ -171,6 +251,15 @@ StatusOr<MediaBytes> fetch_remote_media(std::string_view url, const MediaSourceO
     if (!host_allowed(u.host, options.allowed_remote_domains)) {
       return invalid_argument("remote media host '" + u.host + "' is not in the allowed domains");
     }
+    MMS_ASSIGN_OR_RETURN(const std::vector<tcp::endpoint> endpoints, resolve(u, deadline));
+    if (!options.allow_private_addresses) {
+      for (const tcp::endpoint& ep : endpoints) {
+        if (is_internal_address(ep.address())) {
+          return invalid_argument("remote media host '" + u.host + "' resolves to a non-public address (" +
+                                  ep.address().to_string() + "); this server fetches only from public addresses");
+        }
+      }
+    }
     std::optional<asio::ssl::context> tls;
     if (u.https) {
       tls.emplace(asio::ssl::context::tls_client);
@@ -182,7 +271,7 @@ StatusOr<MediaBytes> fetch_remote_media(std::string_view url, const MediaSourceO
     bool done = false;
     {
       asio::io_context ioc;
-      asio::co_spawn(ioc, request(u, options.max_bytes, tls ? &*tls : nullptr, &res), [&](std::exception_ptr) { done = true; });
+      asio::co_spawn(ioc, request(u, endpoints, options.max_bytes, tls ? &*tls : nullptr, &res), [&](std::exception_ptr) { done = true; });
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left > std::chrono::steady_clock::duration::zero()) ioc.run_for(left);
     }

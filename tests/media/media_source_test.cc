@@ -204,11 +204,31 @@ TEST(RemoteMedia, DisabledByDefault) {
   EXPECT_NE(r.status().message().find("remote media URLs are not enabled"), std::string::npos);
 }
 
+TEST(RemoteMedia, RefusesNonPublicAddressesBeforeConnecting) {
+  MediaSourceOptions o;
+  o.allow_remote = true;
+  o.remote_timeout = std::chrono::milliseconds(3000);
+  for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/x.png", "http://192.168.0.1/x.png",
+                          "http://172.20.0.1/x.png", "http://100.64.0.1/x.png", "http://0.0.0.0/x.png",
+                          "http://[::1]:8080/x.png", "http://[fd00::1]/x.png", "http://[fe80::1]/x.png",
+                          "http://[::ffff:127.0.0.1]/x.png", "https://localhost/x.png"}) {
+    auto r = fetch_media(url, o);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << url << ": " << r.status().to_string();
+    EXPECT_NE(r.status().message().find("non-public address"), std::string::npos) << url << ": " << r.status().to_string();
+  }
+}
+
 TEST(RemoteMedia, FetchesWithLimits) {
   TestHttpServer server;
   MediaSourceOptions o;
   o.allow_remote = true;
   o.remote_timeout = std::chrono::milliseconds(3000);
+  // The test server is on loopback, which is refused by default.
+  auto refused = fetch_media(server.url("/img.png"), o);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("non-public address (127.0.0.1)"), std::string::npos)
+      << refused.status().to_string();
+  o.allow_private_addresses = true;
   auto ok = fetch_media(server.url("/img.png"), o);
   ASSERT_TRUE(ok.ok()) << ok.status().to_string();
   EXPECT_EQ(ok->data, server.png);
