@@ -39,6 +39,9 @@ struct VideoDecodeOptions {
   // Skip decoding non-reference frames that are not sampled (AVDISCARD_NONREF per packet). Nothing
   // else depends on them, so the sampled frames are unchanged; off only to measure what it saves.
   bool skip_unsampled_nonref = true;
+  // When set (benchmarks): resized to the workers used, each worker's thread CPU time in ms (the
+  // sink's work included), to tell the critical path from time lost to other processes.
+  std::vector<double>* worker_cpu_ms = nullptr;
 };
 
 // A frame the decoder does not produce (a damaged packet) is replaced by the next frame it does produce,
