@@ -21,6 +21,9 @@ pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp libwebpdemux)
 pkg_check_modules(EXIF REQUIRED IMPORTED_TARGET libexif)
 # https fetches of remote media (media/media_source.cc).
 find_package(OpenSSL REQUIRED)
+# Video demuxing, decoding and pixel-format conversion (media/video_*); the tests' clip writer also
+# encodes with them (Debian 12: FFmpeg 5.1).
+pkg_check_modules(LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
 
 # oneDNN: its CMake config wants OpenCL headers; the library and header are all we need.
 find_library(DNNL_LIBRARY NAMES dnnl REQUIRED)

@@ -21,6 +21,7 @@ PACKAGES=(
   libjpeg62-turbo-dev                                # JPEG decoding (libjpeg API of libjpeg-turbo)
   libwebp-dev libgif-dev libexif-dev                 # WebP (incl. animated) and GIF decoding, EXIF orientation
   libssl-dev                                         # https fetches of remote media
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev  # video demux/decode/convert (FFmpeg 5.1)
 )
 
 missing=()

@@ -218,7 +218,11 @@ Hash128 sha256_128(const void* data, size_t size) {
 
 }  // namespace
 
-Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize& resized,
+FrameDigest qwen2vl_frame_digest(const RgbImage& frame) {
+  return FrameDigest{frame.width, frame.height, sha256_128(frame.pixels.data(), frame.pixels.size())};
+}
+
+Hash128 qwen2vl_content_hash(std::span<const FrameDigest> frames, const ResizedSize& resized,
                              const Qwen2VLImageOptions& o) {
   std::vector<uint8_t> b;
   const char tag[] = "mmserve.qwen2vl.v1";
@@ -234,20 +238,54 @@ Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize
   for (int c = 0; c < 3; ++c) put<float>(&b, o.image_mean[c]);
   for (int c = 0; c < 3; ++c) put<float>(&b, o.image_std[c]);
   put<uint64_t>(&b, frames.size());
-  for (const RgbImage& f : frames) {
+  for (const FrameDigest& f : frames) {
     put<int32_t>(&b, f.width);
     put<int32_t>(&b, f.height);
-    const Hash128 h = sha256_128(f.pixels.data(), f.pixels.size());
-    put<uint64_t>(&b, h.lo);
-    put<uint64_t>(&b, h.hi);
+    put<uint64_t>(&b, f.pixels.lo);
+    put<uint64_t>(&b, f.pixels.hi);
   }
   return sha256_128(b.data(), b.size());
+}
+
+Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize& resized,
+                             const Qwen2VLImageOptions& o) {
+  std::vector<FrameDigest> digests;
+  digests.reserve(frames.size());
+  for (const RgbImage& f : frames) digests.push_back(qwen2vl_frame_digest(f));
+  return qwen2vl_content_hash(digests, resized, o);
+}
+
+StatusOr<Qwen2VLFramePlan> qwen2vl_plan_frames(int64_t height, int64_t width, const Qwen2VLImageOptions& options,
+                                               const Qwen2VLOverrides& overrides) {
+  MMS_ASSIGN_OR_RETURN(const Qwen2VLImageOptions o, effective_options(options, overrides));
+  ResizedSize size{height, width};
+  if (o.do_resize) {
+    MMS_ASSIGN_OR_RETURN(size, qwen2vl_smart_resize(height, width, o.factor(), o.min_pixels, o.max_pixels));
+  } else if (height % o.factor() != 0 || width % o.factor() != 0) {
+    return invalid_argument("do_resize is off and the image " + std::to_string(width) + "x" +
+                            std::to_string(height) + " is not a multiple of " + std::to_string(o.factor()));
+  }
+  return Qwen2VLFramePlan{o, size};
+}
+
+Status qwen2vl_preprocess_frame_into(const RgbImage& src, const Qwen2VLFramePlan& plan, float* dst) {
+  if (src.width <= 0 || src.height <= 0 || src.pixels.size() != static_cast<size_t>(src.width) * src.height * 3) {
+    return invalid_argument("frame is not an RGB image (" + std::to_string(src.width) + "x" +
+                            std::to_string(src.height) + ", " + std::to_string(src.pixels.size()) + " bytes)");
+  }
+  if (plan.size.height == src.height && plan.size.width == src.width) {
+    normalize_into(src, plan.options, dst);
+    return ok_status();
+  }
+  MMS_ASSIGN_OR_RETURN(RgbImage resized, resize_rgb(src, static_cast<int32_t>(plan.size.width),
+                                                    static_cast<int32_t>(plan.size.height), plan.options.resample));
+  normalize_into(resized, plan.options, dst);
+  return ok_status();
 }
 
 StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, const Qwen2VLImageOptions& options,
                                               const Qwen2VLOverrides& overrides) {
   if (frames.empty()) return invalid_argument("no frames to preprocess");
-  MMS_ASSIGN_OR_RETURN(const Qwen2VLImageOptions o, effective_options(options, overrides));
   const RgbImage& first = frames[0];
   for (const RgbImage& f : frames) {
     if (f.width != first.width || f.height != first.height || f.width <= 0 || f.height <= 0 ||
@@ -257,13 +295,9 @@ StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, 
                               std::to_string(first.height));
     }
   }
-  ResizedSize size{first.height, first.width};
-  if (o.do_resize) {
-    MMS_ASSIGN_OR_RETURN(size, qwen2vl_smart_resize(first.height, first.width, o.factor(), o.min_pixels, o.max_pixels));
-  } else if (first.height % o.factor() != 0 || first.width % o.factor() != 0) {
-    return invalid_argument("do_resize is off and the image " + std::to_string(first.width) + "x" +
-                            std::to_string(first.height) + " is not a multiple of " + std::to_string(o.factor()));
-  }
+  MMS_ASSIGN_OR_RETURN(const Qwen2VLFramePlan plan, qwen2vl_plan_frames(first.height, first.width, options, overrides));
+  const Qwen2VLImageOptions& o = plan.options;
+  const ResizedSize size = plan.size;
   const int64_t n = static_cast<int64_t>(frames.size());
   const int64_t num_frames = (n + o.temporal_patch_size - 1) / o.temporal_patch_size * o.temporal_patch_size;
   const bool video = n > 1;
@@ -278,7 +312,7 @@ StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, 
   item.grid_h = size.height / o.patch_size;
   item.grid_w = size.width / o.patch_size;
   item.num_tokens = item.grid_t * item.grid_h * item.grid_w / (o.merge_size * o.merge_size);
-  const size_t frame_floats = static_cast<size_t>(3 * size.height * size.width);
+  const size_t frame_floats = plan.frame_floats();
   try {
     item.frames.resize(frame_floats * static_cast<size_t>(item.num_frames));
   } catch (const std::bad_alloc&) {
@@ -287,14 +321,7 @@ StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, 
   }
   for (int64_t t = 0; t < item.num_frames; ++t) {
     const RgbImage& src = frames[static_cast<size_t>(std::min(t, n - 1))];
-    float* dst = item.frames.data() + frame_floats * static_cast<size_t>(t);
-    if (size.height == src.height && size.width == src.width) {
-      normalize_into(src, o, dst);
-    } else {
-      MMS_ASSIGN_OR_RETURN(RgbImage resized, resize_rgb(src, static_cast<int32_t>(size.width),
-                                                        static_cast<int32_t>(size.height), o.resample));
-      normalize_into(resized, o, dst);
-    }
+    MMS_RETURN_IF_ERROR(qwen2vl_preprocess_frame_into(src, plan, item.frames.data() + frame_floats * static_cast<size_t>(t)));
   }
   item.hash = qwen2vl_content_hash(frames, size, o);
   return item;

@@ -76,11 +76,37 @@ StatusOr<MediaItem> qwen2vl_preprocess_image(const RgbImage& image, const Qwen2V
 StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, const Qwen2VLImageOptions& options,
                                               const Qwen2VLOverrides& overrides = {});
 
+// qwen2vl_preprocess_frames in pieces, for a video decoder that preprocesses each frame as it leaves the
+// decoder and drops it (bounded memory): plan once from the first frame's size, then each frame into its
+// slot of the output tensor. Same arithmetic, so a video frame and an identical image give equal floats.
+struct Qwen2VLFramePlan {
+  Qwen2VLImageOptions options;  // after the overrides, validated
+  ResizedSize size;             // every frame's size after resizing
+  size_t frame_floats() const { return static_cast<size_t>(3 * size.height * size.width); }
+};
+// Errors as qwen2vl_preprocess_frames (bad overrides, aspect ratio, do_resize off on a bad size).
+StatusOr<Qwen2VLFramePlan> qwen2vl_plan_frames(int64_t height, int64_t width, const Qwen2VLImageOptions& options,
+                                               const Qwen2VLOverrides& overrides = {});
+// Resize (when the size differs) + rescale + normalize one frame into out[0, plan.frame_floats()).
+// InvalidArgument when the frame is not a valid RGB image.
+Status qwen2vl_preprocess_frame_into(const RgbImage& frame, const Qwen2VLFramePlan& plan, float* out);
+
+// The per-frame part of the content hash: the frame's size and a SHA-256 (first 128 bits) of its pixels.
+struct FrameDigest {
+  int32_t width = 0;
+  int32_t height = 0;
+  Hash128 pixels;
+};
+FrameDigest qwen2vl_frame_digest(const RgbImage& frame);
+
 // The content hash of preprocessed output: SHA-256 (first 128 bits; cache keys are shared between users
 // and must not be forgeable) over every frame's pixels and dims and every
 // parameter that changes the output (resized size, mean/std, rescale, patch/merge/temporal sizes, filter,
 // flags). Equal pixels and parameters give equal hashes whatever the source format.
 Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize& resized,
+                             const Qwen2VLImageOptions& options);
+// The same hash from the frames' digests (equal to the above for the frames they were taken of).
+Hash128 qwen2vl_content_hash(std::span<const FrameDigest> frames, const ResizedSize& resized,
                              const Qwen2VLImageOptions& options);
 
 }  // namespace mms::media

@@ -21,14 +21,20 @@
 
 namespace mms::media {
 
-// Frame sampling as qwen-vl-utils / transformers' Qwen2-VL video processor do it.
+// Frame sampling as qwen-vl-utils (vision_process.py: smart_nframes, fetch_video) does it for Qwen2.5-VL:
+//   nframes = floor2(min(max(total_frames / video_fps * fps, ceil2(min_frames)), floor2(max_frames), total_frames))
+//   indices = round_half_even(linspace(0, total_frames - 1, nframes)); sample_fps = nframes / total_frames * video_fps
+// where floor2/ceil2 round to the temporal patch size (2) and max_frames defaults to min(max_frames,
+// total_frames). Each frame's pixel bound (the smart_resize max_pixels) is
+//   min(request max_pixels, max(min(max_pixels, total_pixels / nframes * 2), int(min_pixels * 1.05))).
+// (video_sampling.h computes it.)
 struct VideoSamplingOptions {
-  double fps = 2.0;              // frames sampled per second of video
-  int64_t min_frames = 4;
-  int64_t max_frames = 768;
-  // Pixel budget spread over all sampled frames (qwen-vl-utils VIDEO_TOTAL_PIXELS); each frame's
-  // max_pixels is min(max_pixels, max(total_pixels / num_frames * temporal_patch, min_pixels)).
-  int64_t total_pixels = 128000LL * 28 * 28;
+  double fps = 2.0;              // frames sampled per second of video (FPS)
+  int64_t min_frames = 4;        // FPS_MIN_FRAMES
+  int64_t max_frames = 768;      // FPS_MAX_FRAMES
+  // Pixel budget spread over all sampled frames: qwen-vl-utils' VIDEO_TOTAL_PIXELS default,
+  // int(128000 * 28 * 28 * 0.9) (a 128K-token context).
+  int64_t total_pixels = 90316800;
   int64_t min_pixels = 128 * 28 * 28;  // per frame (VIDEO_MIN_PIXELS)
   int64_t max_pixels = 768 * 28 * 28;  // per frame (VIDEO_MAX_PIXELS)
 };
@@ -40,12 +46,19 @@ struct VideoOverrides {
   std::optional<int64_t> min_pixels, max_pixels, total_pixels;
 };
 
+// Checked after probing the container (headers + packet index, nothing decoded), before any decoding.
+// An exceeded limit is an InvalidArgument naming the limit, the value and by how much it is over.
 struct VideoLimits {
-  int64_t max_bytes = 256LL << 20;          // encoded container size
+  int64_t max_bytes = 256LL << 20;          // encoded container size (replaces source.max_bytes for videos)
   double max_duration_s = 600.0;            // container duration
   int64_t max_source_pixels = 3840 * 2160;  // decoded frame size (width * height) before resizing
   int64_t max_sampled_frames = 768;         // after sampling
-  int64_t max_frames_in_flight = 64;        // decoded RGB frames held at once across all workers
+  // Work: frames that must go through the decoder (from each needed keyframe to the last sampled frame
+  // after it) x source pixels. The default admits 10 minutes of 1080p at 30 fps decoded in full.
+  int64_t max_decode_pixels = 40'000'000'000;
+  // Decoded RGB frames held at once across all workers. Each worker holds one (converted, hashed,
+  // resized into the output tensor, dropped), so this caps the number of workers.
+  int64_t max_frames_in_flight = 64;
 };
 
 struct VideoPipelineOptions {
@@ -53,7 +66,9 @@ struct VideoPipelineOptions {
   Qwen2VLImageOptions qwen2vl;  // patch/merge/temporal sizes, mean/std (the video processor shares them)
   VideoSamplingOptions sampling;
   VideoLimits limits;
-  int decode_workers = 2;  // decoders used for one video (segments cut at keyframes)
+  // Decoders used for one video (segments cut at keyframes; the calling thread is one of them, the others
+  // are threads started per call). 1 = sequential. Each decoder is single-threaded.
+  int decode_workers = 2;
 };
 
 class VideoPipeline {
