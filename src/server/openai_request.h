@@ -66,7 +66,7 @@ struct GenerationInput {
 };
 
 // Parses and validates a request body. Unknown fields are rejected (OpenAI's behaviour) except the
-// extensions vLLM accepts; unsupported features (n > 1, tools, images, ...) are rejected clearly.
+// extensions vLLM accepts; unsupported features (n > 1, tools, audio, ...) are rejected clearly.
 std::variant<GenerationInput, ApiError> parse_generation_request(std::string_view body, RequestKind kind);
 
 // The prompt's token ids: chat template (falling back to flattened content, media parts as

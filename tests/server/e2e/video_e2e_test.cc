@@ -2,12 +2,14 @@
 // test time by FFmpeg's encoders (tests/testing/video/video_clip_writer.h):
 //  - a lossless clip of two frames equal to the fixture image (FFV1, RGB) gives llama.cpp's answer for the
 //    image: one temporal patch embeds as the still image, at time position 0;
-//  - an H.264 clip of moving shapes gets an answer;
+//  - an H.264 clip of moving shapes gets an answer, and so does the same clip in every container/codec pair
+//    this FFmpeg encodes (same prompt length);
 //  - bad videos (corrupt, truncated, empty, not a video, too many, too long, a bad field) get a 400 naming messages[0].content[j].video_url
 //    while good requests on other connections complete with their own answers;
 //  - the same text with different videos, sent together with prefix caching on, gets each video's answer.
 // Skipped when the mmserve binary is not built or FFmpeg lacks an encoder a clip needs.
 #include <atomic>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -104,6 +106,48 @@ TEST(VideoE2e, H264ClipOfMovingShapesAnswers) {
                                               "What happens in this video?"));
   ASSERT_TRUE(slow.ok()) << show(slow);
   EXPECT_LT(slow.prompt_tokens, a.prompt_tokens);
+  EXPECT_EQ(sp.stop(), 0);
+}
+
+// Every container/codec pair this FFmpeg can encode, over HTTP on one server: the same 24 moving frames at
+// 8 fps (3 s: 6 frames sampled at 2 fps, 3 temporal patches) give the same prompt length in each, and an answer.
+TEST(VideoE2e, EveryContainerAndCodecOverHttp) {
+  MMS_REQUIRE_BIN();
+  struct Codec {
+    const char* encoder;
+    const char* container;
+    const char* mime;
+  };
+  const Codec codecs[] = {{"libx264", "mp4", "video/mp4"},          {"libx264", "matroska", "video/x-matroska"},
+                          {"libx264", "mov", "video/quicktime"},    {"libx265", "mp4", "video/mp4"},
+                          {"libvpx-vp9", "webm", "video/webm"},     {"libvpx", "webm", "video/webm"},
+                          {"libaom-av1", "webm", "video/webm"},     {"libsvtav1", "mp4", "video/mp4"},
+                          {"mpeg4", "mov", "video/quicktime"},      {"ffv1", "matroska", "video/x-matroska"}};
+  ServeProcess sp;
+  ASSERT_TRUE(start_vlm(sp)) << "server did not start";
+  const std::vector<media::RgbImage> frames = mms::testing::make_indexed_frames(24, 160, 96);
+  int64_t prompt_tokens = -1;
+  int tried = 0;
+  for (const Codec& c : codecs) {
+    if (!mms::testing::video_encoder_available(c.encoder)) {
+      std::cout << "skipping " << c.encoder << "/" << c.container << ": not in this FFmpeg\n";
+      continue;
+    }
+    SCOPED_TRACE(std::string(c.encoder) + "/" + c.container);
+    mms::testing::VideoClipOptions o;
+    o.encoder = c.encoder;
+    o.container = c.container;
+    o.fps = 8;
+    o.gop = 8;
+    auto clip = mms::testing::encode_video_clip(frames, o);
+    ASSERT_TRUE(clip.ok()) << clip.status().to_string();
+    const Answer a = ask(sp.port, video_chat(video_part(data_url_bytes(as_string(*clip), c.mime)), "What moves?"));
+    ASSERT_TRUE(a.ok()) << show(a);
+    if (prompt_tokens < 0) prompt_tokens = a.prompt_tokens;
+    EXPECT_EQ(a.prompt_tokens, prompt_tokens);
+    ++tried;
+  }
+  EXPECT_GE(tried, 3);  // Debian 12's FFmpeg has at least x264, VP8/VP9 and FFV1
   EXPECT_EQ(sp.stop(), 0);
 }
 
