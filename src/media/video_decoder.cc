@@ -9,11 +9,14 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace mms::media {
@@ -43,6 +46,12 @@ std::vector<VideoSegment> plan_video_segments(const VideoInfo& info, std::span<c
 
 namespace {
 
+double thread_cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 struct PacketDeleter {
   void operator()(AVPacket* p) const { av_packet_free(&p); }
 };
@@ -53,7 +62,7 @@ struct CodecDeleter {
   void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
 };
 
-// One worker's demuxer, decoder and converter; decodes segments one after another.
+// One segment's demuxer, decoder and converter.
 class SegmentDecoder {
  public:
   ~SegmentDecoder() { sws_freeContext(sws_); }
@@ -257,24 +266,38 @@ Status decode_video_frames(std::span<const uint8_t> bytes, const VideoInfo& info
   std::atomic<bool> failed{false};
   std::mutex mu;
   Status first_error;  // GUARDED_BY(mu)
-  auto run = [&] {
-    SegmentDecoder decoder(info, frame_indices, options, sink);
-    Status s = decoder.open(bytes);
+  if (options.worker_cpu_ms) options.worker_cpu_ms->assign(static_cast<size_t>(workers), 0.0);
+  auto run = [&](int worker) {
+    const double cpu0 = thread_cpu_ms();
+    Status s;
     while (s.ok() && !failed.load(std::memory_order_relaxed)) {
       const size_t i = next.fetch_add(1);
       if (i >= segments.size()) break;
-      s = decoder.decode(segments[i]);
+      // A fresh demuxer and decoder per segment: a segment's frames are then a function of the bytes and
+      // the segment alone, whichever worker decodes it and whatever it decoded before (a reused decoder
+      // or demuxer carries state across a flush/seek that shows on damaged streams). Opening costs about
+      // a millisecond against a GOP's decoding.
+      SegmentDecoder decoder(info, frame_indices, options, sink);
+      s = decoder.open(bytes);
+      if (s.ok()) s = decoder.decode(segments[i]);
     }
     if (!s.ok()) {
       failed = true;
       std::lock_guard<std::mutex> lock(mu);
       if (first_error.ok()) first_error = s;
     }
+    if (options.worker_cpu_ms) (*options.worker_cpu_ms)[static_cast<size_t>(worker)] = thread_cpu_ms() - cpu0;
   };
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(workers - 1));
-  for (int w = 1; w < workers; ++w) threads.emplace_back(run);
-  run();
+  for (int w = 1; w < workers; ++w) {
+    try {
+      threads.emplace_back(run, w);
+    } catch (const std::system_error&) {
+      break;  // no more threads available: the ones running (and this one) take every segment
+    }
+  }
+  run(0);
   for (std::thread& t : threads) t.join();
   std::lock_guard<std::mutex> lock(mu);
   return first_error;

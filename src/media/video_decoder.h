@@ -1,8 +1,8 @@
 // Decoding only the sampled frames of a probed video, on one or several decoders. The sampled frames are
 // cut into segments, one per keyframe decoding must start from; each segment seeks to its keyframe,
 // feeds packets until its last sampled frame is out, and converts (sws_scale) only the sampled frames.
-// Segments run on `workers` threads (the caller's and workers - 1 started per call), each with its own
-// demuxer and decoder; the frames reach the sink tagged with their position in the sampled list, so the
+// Segments run on `workers` threads (the caller's and workers - 1 started per call), each segment with a
+// fresh demuxer and decoder; the frames reach the sink tagged with their position in the sampled list, so the
 // merge is by index. decode_video_frames() is thread-safe; the sink is called from several threads at
 // once (never twice for one slot).
 #pragma once
@@ -39,6 +39,9 @@ struct VideoDecodeOptions {
   // Skip decoding non-reference frames that are not sampled (AVDISCARD_NONREF per packet). Nothing
   // else depends on them, so the sampled frames are unchanged; off only to measure what it saves.
   bool skip_unsampled_nonref = true;
+  // When set (benchmarks): resized to the workers used, each worker's thread CPU time in ms (the
+  // sink's work included), to tell the critical path from time lost to other processes.
+  std::vector<double>* worker_cpu_ms = nullptr;
 };
 
 // A frame the decoder does not produce (a damaged packet) is replaced by the next frame it does produce,
