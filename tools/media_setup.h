@@ -1,7 +1,8 @@
 // Start-up of the image and video path for `mmserve serve`: finds and loads the vision tower (--mmproj for a
 // GGUF model, the checkpoint directory's vision_config for Hugging Face, the config for dummy weights), builds
 // the image pipeline (preprocessor_config.json or the tower's defaults, fetch and decode limits), the video
-// pipeline (sampling defaults and limits) and the server's view of them. Prints nothing; errors are Statuses naming the file or option.
+// pipeline (sampling defaults and limits) and the server's view of them. Prints nothing; errors are Statuses
+// naming the file or option.
 #pragma once
 
 #include <cstdint>

@@ -97,8 +97,8 @@ TEST_P(VideoOfStillFrames, GivesOneCopyOfTheImageEmbeddingPerFramePair) {
 
 INSTANTIATE_TEST_SUITE_P(
     TinyQwen, VideoOfStillFrames,
-    ::testing::Values(Case{"tiny-qwen2vl-mmproj-f32.gguf", "test-image-140x84.png", "ref/tiny-qwen2vl.exact.image_embd.npy",
-                           15, 2e-3f},
+    ::testing::Values(Case{"tiny-qwen2vl-mmproj-f32.gguf", "test-image-140x84.png",
+                           "ref/tiny-qwen2vl.exact.image_embd.npy", 15, 2e-3f},
                       Case{"tiny-qwen25vl-mmproj-f32.gguf", "test-image-252x168.png",
                            "ref/tiny-qwen25vl.exact.image_embd.npy", 54, 2e-3f}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.index == 0 ? "Qwen2Vl" : "Qwen25Vl"; });

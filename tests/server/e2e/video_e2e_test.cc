@@ -4,7 +4,8 @@
 //    image: one temporal patch embeds as the still image, at time position 0;
 //  - an H.264 clip of moving shapes gets an answer, and so does the same clip in every container/codec pair
 //    this FFmpeg encodes (same prompt length);
-//  - bad videos (corrupt, truncated, empty, not a video, too many, too long, a bad field) get a 400 naming messages[0].content[j].video_url
+//  - bad videos (corrupt, truncated, empty, not a video, too many, too long, a bad field) get a 400 naming
+//    messages[0].content[j].video_url
 //    while good requests on other connections complete with their own answers;
 //  - the same text with different videos, sent together with prefix caching on, gets each video's answer.
 // Skipped when the mmserve binary is not built or FFmpeg lacks an encoder a clip needs.
