@@ -2,6 +2,7 @@
 // test time by FFmpeg's encoders (tests/testing/video/video_clip_writer.h):
 //  - a lossless clip of two frames equal to the fixture image (FFV1, RGB) gives llama.cpp's answer for the
 //    image: one temporal patch embeds as the still image, at time position 0;
+//  - local files are read under --allowed-media-dir only, within --max-video-bytes;
 //  - an H.264 clip of moving shapes gets an answer, and so does the same clip in every container/codec pair
 //    this FFmpeg encodes (same prompt length);
 //  - bad videos (corrupt, truncated, empty, not a video, too many, too long, a bad field) get a 400 naming
@@ -10,6 +11,8 @@
 //  - the same text with different videos, sent together with prefix caching on, gets each video's answer.
 // Skipped when the mmserve binary is not built or FFmpeg lacks an encoder a clip needs.
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -89,6 +92,45 @@ TEST(VideoE2e, LosslessStillClipGivesTheImagesAnswer) {
                                                          {{"min_pixels", 3136}})));
   ASSERT_TRUE(four.ok()) << show(four);
   EXPECT_EQ(four.prompt_tokens, a.prompt_tokens + 54);
+  EXPECT_EQ(sp.stop(), 0);
+}
+
+// Local files: readable under --allowed-media-dir (as a path relative to it or a file:// URL), refused
+// outside it, and --max-video-bytes applies to them.
+TEST(VideoE2e, LocalFilesUnderTheAllowedDirectoryAndTheByteLimit) {
+  MMS_REQUIRE_BIN();
+  const std::string clip = still_clip(fixture_png(), 2);
+  MMS_REQUIRE_CLIP(clip);
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "mms_video_e2e_files";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "still.mkv", std::ios::binary);
+    out.write(clip.data(), static_cast<std::streamsize>(clip.size()));
+  }
+  ServeProcess sp;
+  ASSERT_TRUE(start_vlm(sp, {"--allowed-media-dir", dir.string(), "--max-video-bytes",
+                             std::to_string(clip.size() + 16)}))
+      << "server did not start";
+  const Answer by_path = ask(sp.port, video_chat(video_part("still.mkv", two_frames())));
+  EXPECT_TRUE(same_answer(by_path, golden_answer(), kGoldenTol));
+  const Answer by_url = ask(sp.port, video_chat(video_part("file://" + (dir / "still.mkv").string(), two_frames())));
+  EXPECT_TRUE(same_answer(by_url, by_path, kSameTol));
+  HttpClient c(sp.port, 30);
+  const std::string part = "messages[0].content[0].video_url";
+  const HttpReply outside =
+      c.call("POST", "/v1/chat/completions", video_chat(video_part("file://" + fixture_png(), two_frames())).dump());
+  EXPECT_EQ(check_error(outside, 400, part), "");
+  EXPECT_NE(outside.body.find("outside the allowed directory"), std::string::npos) << outside.body;
+  // Over the byte limit: the same clip as four frames is larger.
+  const std::string four = still_clip(fixture_png(), 4);
+  ASSERT_GT(four.size(), clip.size() + 16);
+  {
+    std::ofstream out(dir / "four.mkv", std::ios::binary);
+    out.write(four.data(), static_cast<std::streamsize>(four.size()));
+  }
+  const HttpReply big = c.call("POST", "/v1/chat/completions", video_chat(video_part("four.mkv")).dump());
+  EXPECT_EQ(check_error(big, 400, part), "");
+  EXPECT_NE(big.body.find("over the limit"), std::string::npos) << big.body;
   EXPECT_EQ(sp.stop(), 0);
 }
 
