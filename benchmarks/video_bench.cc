@@ -171,10 +171,13 @@ void print(const char* name, const Result& r, const Result& base) {
     std::printf("  %-40s failed\n", name);
     return;
   }
-  std::printf("  %-40s %8.0f ms %5.2fx | %8.0f ms %5.2fx | %8.0f ms | %6.1f MiB\n", name, r.median_ms,
-              base.median_ms / r.median_ms, r.median_critical_ms,
-              r.median_critical_ms > 0 ? base.median_critical_ms / r.median_critical_ms : 0.0, r.median_total_ms,
-              r.peak_rss_kb / 1024.0);
+  char critical[32] = "        -          ";
+  if (r.median_critical_ms > 0) {
+    std::snprintf(critical, sizeof(critical), "%8.0f ms %5.2fx", r.median_critical_ms,
+                  base.median_critical_ms / r.median_critical_ms);
+  }
+  std::printf("  %-40s %8.0f ms %5.2fx | %s | %8.0f ms | %6.1f MiB\n", name, r.median_ms,
+              base.median_ms / r.median_ms, critical, r.median_total_ms, r.peak_rss_kb / 1024.0);
 }
 
 void print_header() {

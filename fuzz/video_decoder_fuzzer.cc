@@ -4,6 +4,7 @@
 // memory. Seeds: clips from `fuzz_seeds --video <dir>` (every container/codec the tests encode).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 
 #include "media/video_demuxer.h"
@@ -30,13 +31,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto one = VideoPipeline(options).process_bytes(bytes);
   options.decode_workers = 2;
   auto two = VideoPipeline(options).process_bytes(bytes);
-  if (one.ok() != two.ok()) __builtin_trap();
+  auto fail = [&](const char* what) {
+    std::fprintf(stderr, "video_decoder_fuzzer: %s (1 decoder: %s; 2 decoders: %s)\n", what,
+                 one.ok() ? "ok" : one.status().to_string().c_str(), two.ok() ? "ok" : two.status().to_string().c_str());
+    __builtin_trap();
+  };
+  if (one.ok() != two.ok()) fail("sequential and parallel disagree on success");
   if (one.ok()) {
     const MediaItem& a = **one;
     const MediaItem& b = **two;
-    if (!(a.hash == b.hash) || a.frames.size() != b.frames.size()) __builtin_trap();
-    if (a.frames.size() != static_cast<size_t>(a.num_frames * 3 * a.height * a.width)) __builtin_trap();
-    if (a.num_frames % 2 != 0 || a.num_frames > 16) __builtin_trap();
+    if (!(a.hash == b.hash) || a.frames != b.frames) fail("sequential and parallel frames differ");
+    if (a.frames.size() != static_cast<size_t>(a.num_frames * 3 * a.height * a.width)) fail("tensor size");
+    if (a.num_frames % 2 != 0 || a.num_frames > 16) fail("frame count");
   }
   return 0;
 }

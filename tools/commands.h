@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/video_args.h"
+
 namespace CLI {
 class App;
 }
@@ -64,6 +66,7 @@ struct ServeArgs {
   int64_t max_image_pixels = int64_t{64} << 20;
   int64_t min_pixels = 0;
   int64_t max_pixels = 0;
+  VideoArgs video;
 };
 void add_serve_options(CLI::App& app, ServeArgs& args);
 int run_serve(const ServeArgs& args);

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "media/qwen2vl_preprocess.h"
+#include "media/video_pipeline.h"
 
 namespace mms::tools {
 
@@ -52,6 +53,54 @@ StatusOr<media::Qwen2VLImageOptions> image_options(const std::string& model_path
   return o;
 }
 
+media::VideoPipelineOptions video_options(const media::ImagePipelineOptions& images, const VideoArgs& v) {
+  media::VideoPipelineOptions o;
+  o.source = images.source;
+  o.source.max_bytes = v.max_video_bytes;
+  o.qwen2vl = images.qwen2vl;  // patch/merge/temporal sizes and normalization (the video processor's too)
+  o.sampling.fps = v.video_fps;
+  o.sampling.min_frames = v.video_min_frames;
+  o.sampling.max_frames = v.video_max_frames;
+  o.sampling.min_pixels = v.video_min_pixels;
+  o.sampling.max_pixels = v.video_max_pixels;
+  o.sampling.total_pixels = v.video_total_pixels;
+  o.limits.max_bytes = v.max_video_bytes;
+  o.limits.max_duration_s = v.max_video_duration_s;
+  o.limits.max_source_pixels = v.max_video_source_pixels;
+  o.limits.max_sampled_frames = v.max_video_frames;
+  o.limits.max_decode_pixels = v.max_video_decode_pixels;
+  o.limits.max_frames_in_flight = v.video_frames_in_flight;
+  o.decode_workers = v.video_decode_workers;
+  return o;
+}
+
+// Video parts need a <|video_pad|> token in the model's vocabulary; without it (or with
+// --max-videos-per-request 0) video parts get a 400 and images work as before.
+Status setup_video(const media::ImagePipelineOptions& images, const LoadedModel& loaded, const VideoArgs& v,
+                   server::ServedMedia* served) {
+  served->max_videos_per_request = v.max_videos_per_request;
+  if (v.video_min_frames > v.video_max_frames) {
+    return invalid_argument("--video-min-frames must not exceed --video-max-frames");
+  }
+  if (v.video_min_pixels > v.video_max_pixels) {
+    return invalid_argument("--video-min-pixels must not exceed --video-max-pixels");
+  }
+  if (!loaded.config.video_token_id || v.max_videos_per_request == 0) {
+    log_info("media: video input off ({})", v.max_videos_per_request == 0 ? "--max-videos-per-request 0"
+                                                                           : "the model names no <|video_pad|> token");
+    return ok_status();
+  }
+  served->video_token_id = *loaded.config.video_token_id;
+  auto pipeline = std::make_shared<const media::VideoPipeline>(video_options(images, v));
+  served->videos = [pipeline](std::string_view url, const media::VideoOverrides& overrides) {
+    return pipeline->process(url, overrides);
+  };
+  log_info("media: videos at {} fps, {}..{} frames, {}..{} pixels per frame, {} total, up to {} s, {} decoders",
+           v.video_fps, v.video_min_frames, v.video_max_frames, v.video_min_pixels, v.video_max_pixels,
+           v.video_total_pixels, v.max_video_duration_s, v.video_decode_workers);
+  return ok_status();
+}
+
 }  // namespace
 
 StatusOr<std::optional<ReadyMedia>> load_media(const std::string& model_path, const LoadOptions& load,
@@ -88,6 +137,7 @@ StatusOr<std::optional<ReadyMedia>> load_media(const std::string& model_path, co
   ready.served.images = std::make_shared<const media::ImagePipeline>(po);
   ready.served.image_token_id = *loaded.config.image_token_id;
   ready.served.max_images_per_request = args.max_images_per_request;
+  MMS_RETURN_IF_ERROR(setup_video(po, loaded, args.video, &ready.served));
   log_info("media: vision tower {} ({} layers, width {}), images {}..{} pixels, local files {}, remote {}",
            vc.projector, vc.num_layers, vc.hidden_size, po.qwen2vl.min_pixels, po.qwen2vl.max_pixels,
            args.allowed_media_dir.empty() ? "off" : args.allowed_media_dir, args.allow_remote_media ? "on" : "off");

@@ -1,7 +1,8 @@
-// Start-up of the image path for `mmserve serve`: finds and loads the vision tower (--mmproj for a GGUF
-// model, the checkpoint directory's vision_config for Hugging Face, the config for dummy weights), builds
-// the image pipeline (preprocessor_config.json or the tower's defaults, fetch and decode limits) and the
-// server's view of it. Prints nothing; errors are Statuses naming the file or option.
+// Start-up of the image and video path for `mmserve serve`: finds and loads the vision tower (--mmproj for a
+// GGUF model, the checkpoint directory's vision_config for Hugging Face, the config for dummy weights), builds
+// the image pipeline (preprocessor_config.json or the tower's defaults, fetch and decode limits), the video
+// pipeline (sampling defaults and limits) and the server's view of them. Prints nothing; errors are Statuses
+// naming the file or option.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "model/model_loader.h"
 #include "model/vision/vision_encoder.h"
 #include "server/served_model.h"
+#include "tools/video_args.h"
 
 namespace mms::tools {
 
@@ -32,6 +34,7 @@ struct MediaArgs {
   int64_t max_image_pixels = int64_t{64} << 20;  // decoded width x height per image (decompression bombs)
   int64_t min_pixels = 0;                  // override preprocessor_config.json's (0: keep)
   int64_t max_pixels = 0;
+  VideoArgs video;
 };
 
 struct ReadyMedia {

@@ -75,6 +75,39 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::PositiveNumber);
   app.add_option("--min-pixels", a.min_pixels, "Override the preprocessor's min_pixels")->check(CLI::NonNegativeNumber);
   app.add_option("--max-pixels", a.max_pixels, "Override the preprocessor's max_pixels")->check(CLI::NonNegativeNumber);
+  // Videos (requests may override the sampling options per part or in mm_processor_kwargs).
+  VideoArgs& v = a.video;
+  app.add_option("--max-videos-per-request", v.max_videos_per_request, "Videos one request may carry (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-video-bytes", v.max_video_bytes, "Encoded bytes per video")->check(CLI::PositiveNumber);
+  app.add_option("--max-video-duration", v.max_video_duration_s, "Seconds of video one part may last")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-video-frames", v.max_video_frames, "Sampled frames per video at most")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-video-source-pixels", v.max_video_source_pixels,
+                 "Decoded width x height of a video's frames before resizing")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-video-decode-pixels", v.max_video_decode_pixels,
+                 "Decoding work per video: frames through the decoder x their pixels")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-frames-in-flight", v.video_frames_in_flight,
+                 "Decoded frames held at once while one video is decoded (memory bound)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-decode-workers", v.video_decode_workers,
+                 "Decoders one video is split across at keyframes")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--video-fps", v.video_fps, "Frames sampled per second of video (default 2, as Qwen2.5-VL)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-min-frames", v.video_min_frames, "Sampled frames per video at least")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-max-frames", v.video_max_frames, "Sampled frames per video at most (before the limit)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-min-pixels", v.video_min_pixels, "Pixels per resized video frame at least")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-max-pixels", v.video_max_pixels, "Pixels per resized video frame at most")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--video-total-pixels", v.video_total_pixels, "Pixel budget spread over a video's frames")
+      ->check(CLI::PositiveNumber);
 }
 
 namespace {
@@ -95,6 +128,7 @@ MediaArgs media_args(const ServeArgs& a) {
   m.max_image_pixels = a.max_image_pixels;
   m.min_pixels = a.min_pixels;
   m.max_pixels = a.max_pixels;
+  m.video = a.video;
   return m;
 }
 

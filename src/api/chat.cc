@@ -26,6 +26,8 @@ json content_json(const std::vector<ContentPart>& parts) {
   for (const ContentPart& p : parts) {
     if (p.type == ContentType::kText) {
       arr.push_back({{"type", "text"}, {"text", p.text}});
+    } else if (p.type == ContentType::kVideoUrl) {
+      arr.push_back({{"type", "video_url"}, {"video_url", {{"url", p.url}}}});
     } else {
       json iu = {{"url", p.url}};
       if (!p.detail.empty()) iu["detail"] = p.detail;
@@ -100,6 +102,10 @@ StatusOr<ChatRequest> parse_chat_request(std::string_view body) {
                                                                       : iu.at("url").get<std::string>());
             if (iu.is_object()) part.detail = iu.value("detail", std::string());
             msg.content.push_back(std::move(part));
+          } else if (type == "video_url") {
+            const json& vu = p.at("video_url");
+            msg.content.push_back(
+                ContentPart::make_video(vu.is_string() ? vu.get<std::string>() : vu.at("url").get<std::string>()));
           } else {
             return unimplemented("content part type '" + type + "' is not supported");
           }

@@ -13,18 +13,19 @@
 
 namespace mms::api {
 
-enum class ContentType { kText, kImageUrl };
+enum class ContentType { kText, kImageUrl, kVideoUrl };
 
-// One element of a message's `content` array: {"type":"text","text":...} or
-// {"type":"image_url","image_url":{"url":..., "detail":...}}.
+// One element of a message's `content` array: {"type":"text","text":...},
+// {"type":"image_url","image_url":{"url":..., "detail":...}} or {"type":"video_url","video_url":{"url":...}}.
 struct ContentPart {
   ContentType type = ContentType::kText;
   std::string text;    // kText
-  std::string url;     // kImageUrl: http(s):// or data:image/...;base64,...
+  std::string url;     // kImageUrl / kVideoUrl: http(s):// or data:image/...;base64,... (data:video/...)
   std::string detail;  // kImageUrl, optional ("auto" | "low" | "high")
 
   static ContentPart make_text(std::string t) { return {ContentType::kText, std::move(t), {}, {}}; }
   static ContentPart make_image(std::string u) { return {ContentType::kImageUrl, {}, std::move(u), {}}; }
+  static ContentPart make_video(std::string u) { return {ContentType::kVideoUrl, {}, std::move(u), {}}; }
 };
 
 struct ChatMessage {

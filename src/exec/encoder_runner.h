@@ -26,12 +26,19 @@ struct EncoderRunnerStats {
 
 class EncoderRunner {
  public:
-  // `encoder` must outlive the runner.
-  explicit EncoderRunner(const VisionEncoder& encoder);
+  // A video larger than this many patches is encoded as several jobs of whole frame pairs, one after the
+  // other: frame pairs never attend to each other (Qwen2-VL / Qwen2.5-VL attention stays within a frame
+  // pair or a window of one), so the rows are the same, while the job's scratch (about 20 floats per patch
+  // and hidden unit) stays bounded however long the video is.
+  static constexpr int64_t kDefaultMaxJobPatches = 16384;
 
-  // Queues one job over `items` (encoded together, attention within each); `hashes` are their cache
-  // keys. An item already held or queued under its hash is skipped. InvalidArgument when an item's
-  // size does not fit the encoder (nothing is queued then).
+  // `encoder` must outlive the runner.
+  explicit EncoderRunner(const VisionEncoder& encoder, int64_t max_job_patches = kDefaultMaxJobPatches);
+
+  // Queues one job over `items` (encoded together, attention within each; a video over max_job_patches
+  // as further jobs of frame-pair groups after it); their hashes are their cache keys. An item already
+  // held or queued under its hash is skipped. InvalidArgument when an item's size does not fit the
+  // encoder (nothing is queued then).
   Status start(std::span<const std::shared_ptr<const media::MediaItem>> items);
   // Runs queued jobs for about `seconds` of wall time: whole work units, at least one when any is queued,
   // no new unit once the previous one's duration no longer fits (negative: until every queued job is
@@ -49,16 +56,24 @@ class EncoderRunner {
   struct HashHasher {
     size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ULL)); }
   };
+  // Input i of a job: rows [row0, row0 + its rows) of `item`'s embedding; `last` when it completes the item.
+  struct Piece {
+    std::shared_ptr<const media::MediaItem> item;  // keeps the pixels alive
+    int64_t row0 = 0;
+    bool last = true;
+  };
   struct Job {
-    std::vector<std::shared_ptr<const media::MediaItem>> items;  // keeps the pixels alive
+    std::vector<Piece> pieces;
     std::unique_ptr<VisionEncodeJob> job;
   };
 
   std::vector<Hash128> finish_front();
 
   const VisionEncoder& encoder_;
+  const int64_t max_job_patches_;
   std::deque<Job> queue_;
   std::unordered_map<Hash128, std::vector<float>, HashHasher> store_;
+  std::unordered_map<Hash128, std::vector<float>, HashHasher> partial_;  // items split across jobs
   std::unordered_map<Hash128, bool, HashHasher> queued_;
   double flops_per_s_ = 20e9;  // refined by measurement
   EncoderRunnerStats stats_;

@@ -37,7 +37,9 @@ ModelRunner::ModelRunner(CausalLm& model, const ModelRunnerOptions& options)
   for (int64_t l = 0; l < model.config().num_hidden_layers; ++l) kv_layers_.push_back(kv_.layer(l));
   if (options.vision != nullptr) encoder_ = std::make_unique<EncoderRunner>(*options.vision);
   mrope_ = !model.config().mrope_section.empty();
-  if (mrope_) mrope_rule_ = mrope_rule(model.config());
+  if (mrope_) {
+    mrope_rule_ = options.vision ? mrope_rule(model.config(), options.vision->config()) : mrope_rule(model.config());
+  }
 }
 
 namespace {

@@ -62,7 +62,7 @@ struct CodecDeleter {
   void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
 };
 
-// One worker's demuxer, decoder and converter; decodes segments one after another.
+// One segment's demuxer, decoder and converter.
 class SegmentDecoder {
  public:
   ~SegmentDecoder() { sws_freeContext(sws_); }
@@ -269,12 +269,17 @@ Status decode_video_frames(std::span<const uint8_t> bytes, const VideoInfo& info
   if (options.worker_cpu_ms) options.worker_cpu_ms->assign(static_cast<size_t>(workers), 0.0);
   auto run = [&](int worker) {
     const double cpu0 = thread_cpu_ms();
-    SegmentDecoder decoder(info, frame_indices, options, sink);
-    Status s = decoder.open(bytes);
+    Status s;
     while (s.ok() && !failed.load(std::memory_order_relaxed)) {
       const size_t i = next.fetch_add(1);
       if (i >= segments.size()) break;
-      s = decoder.decode(segments[i]);
+      // A fresh demuxer and decoder per segment: a segment's frames are then a function of the bytes and
+      // the segment alone, whichever worker decodes it and whatever it decoded before (a reused decoder
+      // or demuxer carries state across a flush/seek that shows on damaged streams). Opening costs about
+      // a millisecond against a GOP's decoding.
+      SegmentDecoder decoder(info, frame_indices, options, sink);
+      s = decoder.open(bytes);
+      if (s.ok()) s = decoder.decode(segments[i]);
     }
     if (!s.ok()) {
       failed = true;

@@ -1,8 +1,8 @@
 // Decoding only the sampled frames of a probed video, on one or several decoders. The sampled frames are
 // cut into segments, one per keyframe decoding must start from; each segment seeks to its keyframe,
 // feeds packets until its last sampled frame is out, and converts (sws_scale) only the sampled frames.
-// Segments run on `workers` threads (the caller's and workers - 1 started per call), each with its own
-// demuxer and decoder; the frames reach the sink tagged with their position in the sampled list, so the
+// Segments run on `workers` threads (the caller's and workers - 1 started per call), each segment with a
+// fresh demuxer and decoder; the frames reach the sink tagged with their position in the sampled list, so the
 // merge is by index. decode_video_frames() is thread-safe; the sink is called from several threads at
 // once (never twice for one slot).
 #pragma once

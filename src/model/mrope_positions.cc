@@ -81,6 +81,12 @@ MropeRule mrope_rule(const ModelConfig& config) {
   return r;
 }
 
+MropeRule mrope_rule(const ModelConfig& config, const VisionConfig& vision) {
+  MropeRule r = mrope_rule(config);
+  if (vision.is_qwen25() && !(r.tokens_per_second > 0)) r.tokens_per_second = vision.tokens_per_second;
+  return r;
+}
+
 int64_t mrope_span_tokens(const MropeMediaSpan& span, int32_t spatial_merge_size) {
   return span.grid_t * (span.grid_h / spatial_merge_size) * (span.grid_w / spatial_merge_size);
 }

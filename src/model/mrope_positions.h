@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "model/model_config.h"
+#include "model/vision/vision_config.h"
 
 namespace mms {
 
@@ -32,6 +33,12 @@ struct MropeRule {
   double tokens_per_second = 0;
 };
 MropeRule mrope_rule(const ModelConfig& config);
+// The rule of a decoder served with a vision tower: the decoder's, except that a Qwen2.5-VL tower
+// (projector qwen2.5vl_merger) supplies the time scale when the decoder's config has none. A GGUF text
+// model cannot carry it (llama.cpp's arch qwen2vl is shared by Qwen2-VL and Qwen2.5-VL, and the converter
+// writes no tokens_per_second), so only the mmproj says which rule applies; its value is the tower's
+// tokens_per_second (HF's default 2). A Qwen2-VL tower leaves the decoder's rule as it is.
+MropeRule mrope_rule(const ModelConfig& config, const VisionConfig& vision);
 
 // Placeholder tokens of a span: grid_t * (grid_h / merge) * (grid_w / merge).
 int64_t mrope_span_tokens(const MropeMediaSpan& span, int32_t spatial_merge_size);

@@ -213,6 +213,61 @@ std::map<std::string, FieldFn, std::less<>> common_fields() {
   return f;
 }
 
+// The video sampling fields (qwen-vl-utils' per-video keys, vLLM's mm_processor_kwargs): fps, min_frames,
+// max_frames, min_pixels, max_pixels, total_pixels. Returns false when `key` is none of them; otherwise sets
+// it in `out` (null leaves it unset) after checking its type and sign. `name` is the field's path for errors.
+bool parse_video_field(const std::string& key, const json& v, const std::string& name, media::VideoOverrides& out) {
+  static constexpr double kMaxFps = 120;
+  if (key == "fps") {
+    if (v.is_null()) return true;
+    const double fps = get_number(v, name);
+    check_range(fps, 0, kMaxFps, name, /*lo_open=*/true);
+    out.fps = fps;
+    return true;
+  }
+  std::optional<int64_t>* field = key == "min_frames"     ? &out.min_frames
+                                  : key == "max_frames"   ? &out.max_frames
+                                  : key == "min_pixels"   ? &out.min_pixels
+                                  : key == "max_pixels"   ? &out.max_pixels
+                                  : key == "total_pixels" ? &out.total_pixels
+                                                          : nullptr;
+  if (field == nullptr) return false;
+  if (v.is_null()) return true;
+  const int64_t n = get_int(v, name);
+  if (n < 1) reject("'" + name + "' must be positive", name);
+  *field = n;
+  return true;
+}
+
+// {"type": "video_url", "video_url": {"url": ..., <sampling fields>}, <sampling fields>} (the part's fields
+// may sit in video_url, as vLLM's extension has them, or beside it, as qwen-vl-utils has them).
+MediaPart parse_video_part(const json& p, const std::string& pat) {
+  const std::string upat = pat + ".video_url";
+  if (!p.contains("video_url")) reject("'" + upat + "' is missing", upat, "missing_required_parameter");
+  const json& u = p["video_url"];
+  MediaPart part;
+  part.kind = media::MediaKind::kVideo;
+  part.param = pat;
+  if (u.is_string()) {
+    part.url = u.get<std::string>();
+  } else if (u.is_object() && u.contains("url") && u["url"].is_string()) {
+    part.url = u["url"].get<std::string>();
+    for (auto k = u.begin(); k != u.end(); ++k) {
+      if (k.key() != "url" && !parse_video_field(k.key(), k.value(), upat + "." + k.key(), part.video))
+        throw Reject{unknown_field(upat + "." + k.key())};
+    }
+  } else {
+    reject("'" + upat + "' must be an object with a string 'url'", upat, "invalid_type");
+  }
+  for (auto k = p.begin(); k != p.end(); ++k) {
+    if (k.key() != "type" && k.key() != "video_url" &&
+        !parse_video_field(k.key(), k.value(), pat + "." + k.key(), part.video))
+      throw Reject{unknown_field(pat + "." + k.key())};
+  }
+  if (part.url.empty()) reject("'" + upat + ".url' is empty", upat + ".url");
+  return part;
+}
+
 // Checks one message and appends it (re-serialized, keys in order) to out.
 void parse_message(const json& m, size_t i, GenerationInput& r, json& out) {
   const std::string at = "messages[" + std::to_string(i) + "]";
@@ -253,10 +308,12 @@ void parse_message(const json& m, size_t i, GenerationInput& r, json& out) {
           reject("'" + upat + "' must be an object with a string 'url'", upat, "invalid_type");
         }
         if (url.empty()) reject("'" + upat + ".url' is empty", upat + ".url");
-        r.media_parts.push_back(MediaPart{std::move(url), pat});
-      } else if (type == "image" || type == "input_image" || type == "video_url" || type == "input_audio") {
-        reject("content parts of type '" + type + "' are not supported (send images as 'image_url')", pat + ".type",
-               "unsupported");
+        r.media_parts.push_back(MediaPart{media::MediaKind::kImage, std::move(url), pat, {}});
+      } else if (type == "video_url") {
+        r.media_parts.push_back(parse_video_part(p, pat));
+      } else if (type == "image" || type == "input_image" || type == "video" || type == "input_audio") {
+        reject("content parts of type '" + type + "' are not supported (send images as 'image_url', videos as "
+               "'video_url')", pat + ".type", "unsupported");
       } else {
         reject("unknown content part type '" + type + "'", pat + ".type");
       }
@@ -330,11 +387,10 @@ std::variant<GenerationInput, ApiError> parse_generation_request(std::string_vie
         if (!v.is_object()) reject("'mm_processor_kwargs' must be an object", key, "invalid_type");
         for (auto k = v.begin(); k != v.end(); ++k) {
           const std::string name = "mm_processor_kwargs." + k.key();
-          if (k.key() != "min_pixels" && k.key() != "max_pixels") throw Reject{unknown_field(name)};
-          if (k.value().is_null()) continue;
-          const int64_t n = get_int(k.value(), name);
-          if (n < 1) reject("'" + name + "' must be positive", name);
-          (k.key() == "min_pixels" ? r.image_overrides.min_pixels : r.image_overrides.max_pixels) = n;
+          // min_pixels / max_pixels bound images and each video frame (the HF processor passes them to both).
+          if (!parse_video_field(k.key(), k.value(), name, r.video_overrides)) throw Reject{unknown_field(name)};
+          if (k.key() == "min_pixels") r.image_overrides.min_pixels = r.video_overrides.min_pixels;
+          if (k.key() == "max_pixels") r.image_overrides.max_pixels = r.video_overrides.max_pixels;
         }
       } else if (kind == RequestKind::kChat && key == "chat_template_kwargs") {
         if (!v.is_null() && !v.is_object())
@@ -385,24 +441,34 @@ std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInp
     opts.eos_token = model.eos_token;
     opts.extra_vars_json = in.chat_template_kwargs_json;
     auto text = model.chat_template->render(in.messages_json, in.add_generation_prompt, opts);
-    const int64_t num_images = static_cast<int64_t>(in.media_parts.size());
+    const int64_t num_videos = static_cast<int64_t>(
+        std::count_if(in.media_parts.begin(), in.media_parts.end(),
+                      [](const MediaPart& p) { return p.kind == media::MediaKind::kVideo; }));
+    const int64_t num_images = static_cast<int64_t>(in.media_parts.size()) - num_videos;
+    // Every image (video) part must have become exactly one image-pad (video-pad) token.
+    auto placed = [&] {
+      return !model.media || in.media_parts.empty() ||
+             (count_token(ids, model.media->image_token_id) == num_images &&
+              (!model.media->videos ? num_videos == 0
+                                    : count_token(ids, model.media->video_token_id) == num_videos));
+    };
     if (text.ok()) {
       ids = tok->encode(*text, /*parse_special=*/true);
-      if (num_images > 0 && model.media && count_token(ids, model.media->image_token_id) != num_images) {
-        text = invalid_argument("the chat template did not place the images");  // render flattened below
-      }
+      if (!placed()) text = invalid_argument("the chat template did not place the media");  // flattened below
     }
     if (!text.ok() && in.has_list_content) {  // templates that only take string content
-      const std::string marker = model.media ? model.media->image_marker : "";
-      auto flat = flatten_content_parts(in.messages_json, marker, "");
+      const std::string image_marker = model.media ? model.media->image_marker : "";
+      const std::string video_marker = model.media ? model.media->video_marker : "";
+      auto flat = flatten_content_parts(in.messages_json, image_marker, video_marker);
       if (!flat.ok()) return from_status(flat.status(), "messages");
       text = model.chat_template->render(*flat, in.add_generation_prompt, opts);
       if (text.ok()) ids = tok->encode(*text, /*parse_special=*/true);
     }
     if (!text.ok()) return from_status(text.status(), "messages");
-    if (num_images > 0 && model.media && count_token(ids, model.media->image_token_id) != num_images) {
-      return invalid_request("the prompt holds image placeholder tokens of its own, or the chat template lost an "
-                             "image: " + std::to_string(num_images) + " images were sent",
+    if (!placed()) {
+      return invalid_request("the prompt holds image or video placeholder tokens of its own, or the chat template "
+                             "lost a media item: " + std::to_string(num_images) + " images and " +
+                             std::to_string(num_videos) + " videos were sent",
                              "messages");
     }
     if (in.add_special_tokens && tok->add_bos() && tok->bos_id()) ids.insert(ids.begin(), *tok->bos_id());
@@ -426,14 +492,22 @@ std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& i
   if (!in.model.empty() && in.model != model.name) return model_not_found(in.model);
   PreparedRequest p;
   if (!in.media_parts.empty()) {
-    if (!model.media) {
-      return invalid_request("this model does not accept images", in.media_parts[0].param, "unsupported");
-    }
-    const int64_t max_images = model.media->max_images_per_request;
-    if (static_cast<int64_t>(in.media_parts.size()) > max_images) {  // name the first image over the limit
-      return invalid_request("at most " + std::to_string(max_images) + " images are allowed per request, got " +
-                                 std::to_string(in.media_parts.size()),
-                             in.media_parts[static_cast<size_t>(max_images)].param + ".image_url", "too_many_images");
+    int64_t num_images = 0, num_videos = 0;
+    for (const MediaPart& part : in.media_parts) {
+      const bool video = part.kind == media::MediaKind::kVideo;
+      const char* what = video ? "videos" : "images";
+      if (!model.media || (video && !model.media->videos)) {
+        return invalid_request(std::string("this model does not accept ") + what, part.param, "unsupported");
+      }
+      const int64_t n = ++(video ? num_videos : num_images);
+      const int64_t limit = video ? model.media->max_videos_per_request : model.media->max_images_per_request;
+      if (n > limit) {  // name the first part over the limit
+        int64_t total = 0;
+        for (const MediaPart& q : in.media_parts) total += (q.kind == part.kind);
+        return invalid_request("at most " + std::to_string(limit) + " " + what + " are allowed per request, got " +
+                                   std::to_string(total),
+                               part.field(), video ? "too_many_videos" : "too_many_images");
+      }
     }
   }
   auto tokens = tokenize_prompt(in, model);

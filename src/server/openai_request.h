@@ -13,6 +13,7 @@
 
 #include "engine/async_engine.h"
 #include "media/qwen2vl_preprocess.h"
+#include "media/video_pipeline.h"
 #include "server/api_error.h"
 #include "server/served_model.h"
 
@@ -20,10 +21,14 @@ namespace mms::server {
 
 enum class RequestKind { kChat, kCompletion };
 
-// An image content part, in message order.
+// An image or video content part, in message order.
 struct MediaPart {
-  std::string url;    // image_url.url: data:, file:, a path, http(s):
+  media::MediaKind kind = media::MediaKind::kImage;
+  std::string url;    // image_url.url / video_url.url: data:, file:, a path, http(s):
   std::string param;  // "messages[i].content[j]", for errors
+  media::VideoOverrides video;  // video: the part's own sampling fields (over the request's)
+  // "messages[i].content[j].image_url" or ".video_url": the field errors about the item name.
+  std::string field() const { return param + (kind == media::MediaKind::kVideo ? ".video_url" : ".image_url"); }
 };
 
 struct GenerationInput {
@@ -34,6 +39,9 @@ struct GenerationInput {
   bool has_list_content = false;
   std::vector<MediaPart> media_parts;
   media::Qwen2VLOverrides image_overrides;  // mm_processor_kwargs.min_pixels / max_pixels
+  // mm_processor_kwargs for videos: fps, min_frames, max_frames, total_pixels, and min_pixels / max_pixels
+  // (per frame, as the HF processor applies them to both); a part's own fields take precedence.
+  media::VideoOverrides video_overrides;
   bool add_generation_prompt = true;
   std::string chat_template_kwargs_json;  // object or empty
   // Completion: text or token ids.
@@ -58,13 +66,14 @@ struct GenerationInput {
 };
 
 // Parses and validates a request body. Unknown fields are rejected (OpenAI's behaviour) except the
-// extensions vLLM accepts; unsupported features (n > 1, tools, images, ...) are rejected clearly.
+// extensions vLLM accepts; unsupported features (n > 1, tools, audio, ...) are rejected clearly.
 std::variant<GenerationInput, ApiError> parse_generation_request(std::string_view body, RequestKind kind);
 
 // The prompt's token ids: chat template (falling back to flattened content, media parts as
-// <|vision_start|><|image_pad|><|vision_end|>, for templates that only take string content) and
-// tokenization, or the given ids. Checks the ids against the vocabulary. With media, each image is one
-// image-pad token here (prepare_request expands them).
+// <|vision_start|><|image_pad|><|vision_end|> / <|vision_start|><|video_pad|><|vision_end|>, for templates
+// that only take string content) and tokenization, or the given ids. Checks the ids against the vocabulary.
+// With media, each image is one image-pad token and each video one video-pad token here (prepare_request
+// expands them).
 std::variant<std::vector<int32_t>, ApiError> tokenize_prompt(const GenerationInput& in, const ServedModel& model);
 
 struct PreparedRequest {
@@ -72,8 +81,8 @@ struct PreparedRequest {
   int64_t num_prompt_tokens = 0;
 };
 
-// Chat template + tokenization + media (fetch, decode, preprocess each image; expand its placeholder to
-// one token per embedding row) + length checks against the model (prompt longer than the context,
+// Chat template + tokenization + media (fetch, decode, preprocess each image and video; expand its
+// placeholder to one token per embedding row) + length checks against the model (prompt longer than the context,
 // max_tokens over what is left, ids outside the vocabulary, unknown model name, media limits).
 std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& in, const ServedModel& model);
 

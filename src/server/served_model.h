@@ -4,26 +4,39 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "media/image_pipeline.h"
+#include "media/video_pipeline.h"
 #include "model/chat_template/chat_template.h"
 #include "model/model_loader.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace mms::server {
 
-// Image input of a multimodal model.
+// One video_url -> its preprocessed frames (kind kVideo): media::VideoPipeline::process in the server, a fake
+// in tests. Called concurrently from the preprocessing pool, so it must be thread-safe. Errors are the
+// pipeline's (InvalidArgument for bad input or a limit exceeded, fetch errors); they become 400s naming the part.
+using VideoProcessFn = std::function<StatusOr<std::shared_ptr<const media::MediaItem>>(
+    std::string_view url, const media::VideoOverrides& overrides)>;
+
+// Image and video input of a multimodal model.
 struct ServedMedia {
   std::shared_ptr<const media::ImagePipeline> images;  // fetch + decode + preprocess (thread-safe)
   int32_t image_token_id = 0;                           // <|image_pad|>: one per embedding row
   std::string image_marker = "<|vision_start|><|image_pad|><|vision_end|>";  // for string-only templates
   int64_t max_images_per_request = 16;
-  int64_t max_item_tokens = 0;  // embedding rows one image may have (the engine's encoder cache); 0: no limit
+  VideoProcessFn videos;                                // empty: video parts are rejected
+  int32_t video_token_id = 0;                           // <|video_pad|>: one per embedding row
+  std::string video_marker = "<|vision_start|><|video_pad|><|vision_end|>";
+  int64_t max_videos_per_request = 2;
+  int64_t max_item_tokens = 0;  // embedding rows one item may have (the engine's encoder cache); 0: no limit
 };
 
 struct ServedModel {
@@ -41,7 +54,7 @@ struct ServedModel {
   std::optional<double> default_top_p;
   std::optional<int64_t> default_top_k;
   std::optional<double> default_repetition_penalty;
-  std::optional<ServedMedia> media;              // null: image parts are rejected
+  std::optional<ServedMedia> media;              // null: image and video parts are rejected
 };
 
 // From a loaded model; max_model_len 0 means the model's max_position_embeddings. InvalidArgument when the

@@ -62,6 +62,20 @@ TEST(ChatRequest, RoundTrips) {
   EXPECT_EQ(back->messages[1].content[1].url, "http://x/y.png");
 }
 
+TEST(ChatRequest, VideoPartsRoundTrip) {
+  ChatRequest r;
+  r.messages.push_back({"user", {ContentPart::make_video("data:video/mp4;base64,AAAA"), ContentPart::make_text("x")}});
+  json j = json::parse(to_json(r));
+  const json& content = j["messages"][0]["content"];
+  EXPECT_EQ(content[0]["type"], "video_url");
+  EXPECT_EQ(content[0]["video_url"]["url"], "data:video/mp4;base64,AAAA");
+  auto back = parse_chat_request(to_json(r));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  ASSERT_EQ(back->messages[0].content.size(), 2u);
+  EXPECT_EQ(back->messages[0].content[0].type, ContentType::kVideoUrl);
+  EXPECT_EQ(back->messages[0].content[0].url, "data:video/mp4;base64,AAAA");
+}
+
 TEST(ChatRequest, RejectsBadBodies) {
   EXPECT_FALSE(parse_chat_request("{not json").ok());
   EXPECT_FALSE(parse_chat_request("[1]").ok());

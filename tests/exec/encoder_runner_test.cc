@@ -1,9 +1,11 @@
 // EncoderRunner: encoder jobs advanced in slices give the same rows as one uninterrupted run, a zero
 // budget advances exactly one work unit, items already held or queued are not encoded twice, and freed
-// rows are gone.
+// rows are gone; a long video is split into frame-pair groups with the same rows.
 #include "exec/encoder_runner.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "media/qwen2vl_preprocess.h"
 #include "testing/test_data.h"
@@ -58,6 +60,54 @@ TEST(EncoderRunner, SlicesMatchOneRunAndZeroBudgetRunsOneUnit) {
   EXPECT_TRUE(sliced.rows(items[0]->hash).empty());
   EXPECT_FALSE(sliced.rows(items[1]->hash).empty());
   EXPECT_EQ(sliced.stats().num_items_encoded, 2);
+}
+
+
+// A video longer than max_job_patches is encoded as jobs of whole frame pairs: the same rows as one job
+// (frame pairs do not attend to each other), reported once, after its last group.
+TEST(EncoderRunner, LongVideoIsSplitIntoFramePairGroupsWithTheSameRows) {
+  auto enc = load_vision_encoder_gguf(testing::test_data("tiny-qwen25vl-mmproj-f32.gguf"));
+  ASSERT_TRUE(enc.ok()) << enc.status().to_string();
+  std::vector<media::RgbImage> frames;
+  for (int f = 0; f < 7; ++f) {  // 7 frames: padded to 8, 4 frame pairs of 8 x 12 patches
+    media::RgbImage img;
+    img.width = 168;
+    img.height = 112;
+    img.pixels.resize(static_cast<size_t>(img.width) * img.height * 3);
+    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>((i * 13 + f * 57) % 253);
+    frames.push_back(std::move(img));
+  }
+  auto v = media::qwen2vl_preprocess_frames(frames, media::Qwen2VLImageOptions{});
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  const auto video = std::make_shared<const media::MediaItem>(std::move(*v));
+  ASSERT_EQ(video->grid_t, 4);
+  const auto image = item(56, 56, 3);
+  const std::vector<std::shared_ptr<const media::MediaItem>> items = {image, video};
+
+  EncoderRunner one(**enc), split(**enc, /*max_job_patches=*/2 * 8 * 12 + 1);  // 2 frame pairs per job
+  ASSERT_TRUE(one.start(items).ok());
+  ASSERT_TRUE(split.start(items).ok());
+  ASSERT_TRUE(split.start(items).ok());  // queued (partly): nothing added
+  EXPECT_EQ(one.stats().num_jobs, 1);
+  EXPECT_EQ(split.stats().num_jobs, 3);  // the batch (image + nothing of the video), then 2 groups
+  EXPECT_EQ(one.run_for(-1).size(), 2u);
+  std::vector<Hash128> finished;
+  while (!split.idle()) {
+    for (const Hash128& h : split.run_for(0)) {
+      EXPECT_TRUE(split.idle() || !(h == video->hash)) << "the video is ready only after its last group";
+      finished.push_back(h);
+    }
+  }
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(split.stats().num_items_encoded, 2);
+  for (const auto& m : items) {
+    const auto a = one.rows(m->hash), b = split.rows(m->hash);
+    ASSERT_EQ(a.size(), static_cast<size_t>(m->num_tokens * (*enc)->config().out_hidden_size));
+    ASSERT_EQ(a.size(), b.size());
+    float diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff = std::max(diff, std::abs(a[i] - b[i]));
+    EXPECT_LE(diff, 1e-5f);
+  }
 }
 
 }  // namespace

@@ -4,10 +4,13 @@
 // decoder with M-RoPE positions by the model runner, and generated greedily through paged KV with
 // chunked prefill that cuts through the image. The greedy ids and the last prompt row's top-5
 // log-probabilities must match tests/data/ref/tiny-qwen25vl.exact.* (llama.cpp), and two requests with
-// identical token ids but different images, run concurrently, must each get their own answer.
+// identical token ids but different images, run concurrently, must each get their own answer. Video takes
+// the same path: a clip of two fixture frames (one temporal patch, time position 0) must reproduce the image
+// references exactly, and longer clips run through chunked prefill and the encoder queue alike.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -70,7 +73,19 @@ class Pipeline : public ::testing::Test {
     int64_t num_steps = 0, num_encoder_steps = 0;
   };
 
-  // Runs `images` as concurrent requests r0, r1, ... with the same prompt; greedy, 8 tokens each.
+  // The reference prompt with `item`'s placeholders (<|image_pad|> or <|video_pad|>, one per embedding row) in
+  // place of the image's 54.
+  std::vector<int32_t> prompt_for(const media::MediaItem& item) const {
+    constexpr int64_t kImageRows = 54;
+    const int32_t pad = item.kind == media::MediaKind::kVideo ? *files_.config.video_token_id
+                                                              : *files_.config.image_token_id;
+    std::vector<int32_t> p(prompt_.begin(), prompt_.begin() + image_offset_);
+    p.insert(p.end(), static_cast<size_t>(item.num_tokens), pad);
+    p.insert(p.end(), prompt_.begin() + image_offset_ + kImageRows, prompt_.end());
+    return p;
+  }
+
+  // Runs `images` (images or videos) as concurrent requests r0, r1, ... with the same text; greedy, 8 tokens each.
   Run run(EncoderMode mode, int64_t token_budget, const std::vector<std::shared_ptr<const media::MediaItem>>& images) {
     SchedulerOptions so;
     so.kv.num_blocks = 64;
@@ -92,7 +107,7 @@ class Pipeline : public ::testing::Test {
       StopParams stop;
       stop.max_tokens = 8;
       stop.ignore_eos = true;
-      Request r(id, prompt_, stop);
+      Request r(id, prompt_for(*images[i]), stop);
       r.sampling.logprobs = 5;
       r.mm_inputs.push_back(MmInputRef{images[i]->hash, image_offset_, images[i]->num_tokens,
                                        images[i]->grid_t * images[i]->grid_h * images[i]->grid_w});
@@ -170,6 +185,70 @@ TEST_F(Pipeline, SameTokensDifferentImagesGetTheirOwnAnswers) {
   EXPECT_EQ(ba.outputs.at("r0"), alone_b.outputs.at("r0"));
   EXPECT_EQ(ba.outputs.at("r1"), alone_a.outputs.at("r0"));
   EXPECT_EQ(ba.outputs.at("r2"), alone_b.outputs.at("r0"));
+}
+
+
+std::shared_ptr<const media::MediaItem> preprocess_clip(const std::vector<media::RgbImage>& frames) {
+  auto item = media::qwen2vl_preprocess_frames(frames, media::Qwen2VLImageOptions{});
+  EXPECT_TRUE(item.ok()) << item.status().to_string();
+  item->second_per_grid_t = 1.0;  // 2 frames per temporal patch sampled at 2 fps
+  return std::make_shared<const media::MediaItem>(std::move(*item));
+}
+
+// A clip of two frames equal to the fixture image is one temporal patch: the same embedding as the image (the
+// tower duplicates a still frame), at time offset 0 under Qwen2.5-VL's rule, so <|video_pad|> rows in place of
+// the image's must give llama.cpp's greedy ids and top-5 log-probabilities for the image.
+TEST_F(Pipeline, TwoFrameClipOfTheFixtureMatchesTheImageReference) {
+  const auto clip = preprocess_clip({fixture_image(), fixture_image()});
+  ASSERT_EQ(clip->kind, media::MediaKind::kVideo);
+  ASSERT_EQ(clip->num_tokens, 54);
+  const auto greedy = ref_["greedy_generated_ids"].get<std::vector<int32_t>>();
+  const auto top5 = load_json(test_data("ref/tiny-qwen25vl.exact.top5_logprobs.json"));
+  for (EncoderMode mode : {EncoderMode::kAsync, EncoderMode::kInline}) {
+    for (int64_t budget : {int64_t{2048}, int64_t{20}}) {
+      SCOPED_TRACE(std::string(encoder_mode_name(mode)) + " budget " + std::to_string(budget));
+      Run r = run(mode, budget, {clip});
+      EXPECT_EQ(r.outputs["r0"], greedy);
+      ASSERT_FALSE(r.logprobs["r0"].empty());
+      const auto& want = top5["last_prompt_position"]["top"];
+      const auto& got = r.logprobs["r0"][0].top;
+      ASSERT_GE(got.size(), 5u);
+      for (size_t k = 0; k < 5; ++k) {
+        EXPECT_EQ(got[k].first, want[k]["id"].get<int32_t>()) << "rank " << k;
+        EXPECT_NEAR(got[k].second, want[k]["logprob"].get<double>(), 2e-3) << "rank " << k;
+      }
+    }
+  }
+}
+
+// A 3-temporal-patch clip (162 rows) through async and inline encoding, in one prefill step and in 20-token
+// chunks that cut through the video: the same answer every way. Two clips with the same text and different
+// frames, run concurrently with prefix caching on, each get their own answer (block hashes carry the video's).
+TEST_F(Pipeline, LongerClipsRunThroughChunkedPrefillAndStayApart) {
+  media::RgbImage inverted = fixture_image();
+  for (uint8_t& p : inverted.pixels) p = static_cast<uint8_t>(255 - p);
+  const media::RgbImage img = fixture_image();
+  const auto a = preprocess_clip({img, img, img, img, img, img});
+  const auto b = preprocess_clip({img, img, inverted, inverted, img, img});
+  ASSERT_EQ(a->num_tokens, 3 * 54);
+  ASSERT_FALSE(a->hash == b->hash);
+  const Run alone_a = run(EncoderMode::kAsync, 2048, {a});
+  const Run alone_b = run(EncoderMode::kAsync, 2048, {b});
+  ASSERT_EQ(alone_a.outputs.at("r0").size(), 8u);
+  EXPECT_EQ(run(EncoderMode::kInline, 2048, {a}).outputs.at("r0"), alone_a.outputs.at("r0"));
+  EXPECT_EQ(run(EncoderMode::kAsync, 20, {a}).outputs.at("r0"), alone_a.outputs.at("r0"));
+  EXPECT_EQ(run(EncoderMode::kInline, 20, {a}).outputs.at("r0"), alone_a.outputs.at("r0"));
+  const Run ab = run(EncoderMode::kAsync, 64, {a, b, a});
+  EXPECT_EQ(ab.outputs.at("r0"), alone_a.outputs.at("r0"));
+  EXPECT_EQ(ab.outputs.at("r1"), alone_b.outputs.at("r0"));
+  EXPECT_EQ(ab.outputs.at("r2"), alone_a.outputs.at("r0"));
+  if (alone_a.outputs.at("r0") == alone_b.outputs.at("r0")) {
+    std::cout << "note: the two clips happen to give the same greedy ids\n";
+  }
+  ASSERT_EQ(ab.logprobs.at("r1").size(), 8u);
+  // The logprobs tell the clips apart even where the ids agree.
+  EXPECT_NE(ab.logprobs.at("r0")[0].logprob, ab.logprobs.at("r1")[0].logprob);
+  EXPECT_NEAR(ab.logprobs.at("r1")[0].logprob, alone_b.logprobs.at("r0")[0].logprob, 1e-4);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -86,6 +88,27 @@ TEST(VideoPipelineTest, ParallelAndSequentialGiveTheSameItem) {
   EXPECT_EQ((*sequential)->hash, (*capped)->hash);
 }
 
+// Found by fuzz/video_decoder_fuzzer: a damaged MPEG-4 part 2 stream in MOV that decoded differently on
+// one decoder reused across segments than on fresh ones. Each segment now gets fresh contexts.
+TEST(VideoPipelineTest, DamagedStreamDecodesTheSameOnEveryPath) {
+  const std::vector<uint8_t> bytes = testing::media_file("video/fuzz_mpeg4_mov_divergent_decoders.mov");
+  VideoPipelineOptions o;
+  o.limits.max_sampled_frames = 16;
+  o.sampling.max_frames = 16;
+  o.sampling.min_pixels = 28 * 28;
+  o.sampling.max_pixels = 64 * 28 * 28;
+  o.sampling.total_pixels = 256 * 28 * 28;
+  o.decode_workers = 1;
+  auto one = VideoPipeline(o).process_bytes(bytes);
+  o.decode_workers = 2;
+  auto two = VideoPipeline(o).process_bytes(bytes);
+  ASSERT_EQ(one.ok(), two.ok());
+  if (one.ok()) {
+    EXPECT_TRUE((*one)->frames == (*two)->frames);
+    EXPECT_EQ((*one)->hash, (*two)->hash);
+  }
+}
+
 TEST(VideoPipelineTest, HashCoversFramesAndSampling) {
   const std::vector<uint8_t> clip = h264_clip();
   VideoPipeline pipeline(small_options());
@@ -109,6 +132,24 @@ TEST(VideoPipelineTest, DataUrlsAndDeclaredTypes) {
   EXPECT_EQ((*item)->num_frames, 4);
   auto wrong = pipeline.process("data:image/png;base64," + testing::b64(clip));
   EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(VideoPipelineTest, LocalFilesUnderTheAllowedDirectory) {
+  const std::vector<uint8_t> clip = h264_clip(20);
+  const std::string dir = ::testing::TempDir() + "/mms_video_pipeline_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/clip.mp4", std::ios::binary)
+      .write(reinterpret_cast<const char*>(clip.data()), static_cast<std::streamsize>(clip.size()));
+  VideoPipelineOptions o = small_options();
+  o.source.allowed_local_dir = dir;
+  auto item = VideoPipeline(o).process("file://" + dir + "/clip.mp4");
+  ASSERT_TRUE(item.ok()) << item.status().to_string();
+  EXPECT_EQ((*item)->num_frames, 4);
+  auto by_path = VideoPipeline(o).process("clip.mp4");
+  ASSERT_TRUE(by_path.ok()) << by_path.status().to_string();
+  EXPECT_EQ((*item)->hash, (*by_path)->hash);
+  o.source.allowed_local_dir.clear();
+  EXPECT_FALSE(VideoPipeline(o).process("file://" + dir + "/clip.mp4").ok());
 }
 
 void expect_limit(const StatusOr<std::shared_ptr<const MediaItem>>& r, const std::string& name) {
@@ -145,6 +186,18 @@ TEST(VideoPipelineTest, BadBytesAreInvalidArgument) {
   const std::vector<uint8_t> clip = h264_clip(20);
   std::vector<uint8_t> cut(clip.begin(), clip.begin() + static_cast<std::ptrdiff_t>(clip.size() / 3));
   EXPECT_EQ(pipeline.process_bytes(cut).status().code(), StatusCode::kInvalidArgument);
+  // A video stream without a single packet.
+  mms::testing::VideoClipOptions empty = clip_options("libx264", "mp4");
+  empty.width = 160;
+  empty.height = 96;
+  auto no_frames = mms::testing::encode_video_clip({}, empty);
+  ASSERT_TRUE(no_frames.ok()) << no_frames.status().to_string();
+  auto r = pipeline.process_bytes(*no_frames);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  // (MP4's demuxer drops a track without samples from the candidates; Matroska's stops at the header.)
+  EXPECT_TRUE(r.status().message().find("no frames") != std::string::npos ||
+              r.status().message().find("no video stream") != std::string::npos)
+      << r.status().message();
   // A one-frame video has fewer frames than a temporal patch.
   auto one = mms::testing::encode_video_clip(mms::testing::make_indexed_frames(1), clip_options("libx264", "mp4"));
   ASSERT_TRUE(one.ok());

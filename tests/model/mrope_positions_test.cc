@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "model/model_loader.h"
+#include "model/vision/vision_encoder.h"
+#include "testing/test_data.h"
+
 namespace mms {
 namespace {
 
@@ -94,6 +98,58 @@ TEST(MropePositions, Qwen2VlVideoUsesFramePairIndex) {
   EXPECT_EQ(rows_of(*q).t, (std::vector<int32_t>{0, 1, 1, 1, 1, 1, 1, 3}));
 }
 
+// A chat-shaped prompt as HF get_rope_index sees it (hand-computed): "a b <vs>" + image (grid 1x4x4: 2x2 merged)
+// + "<ve> c d <vs>" + video (grid 3x4x6: 3 frame pairs of 2x3 merged) + "<ve> e". 31 tokens.
+//   text 0..2 -> 0, 1, 2
+//   image at index 3, base 3: t 3; h 3 3 4 4; w 3 4 3 4; text continues at 3 + max(0, 1, 1) + 1 = 5
+//   text 7..10 -> 5..8
+//   video at index 11, base 9: h 9 + (0 0 0 1 1 1), w 9 + (0 1 2 0 1 2) per frame pair;
+//     Qwen2.5-VL (tokens_per_second 2, second_per_grid_t 1.0 = 2 frames at fps 2): t 9, 11, 13, text at 9 + 4 + 1
+//     Qwen2-VL (frame-pair index): t 9, 10, 11, text at 9 + max(2, 1, 2) + 1
+TEST(MropePositions, HfGetRopeIndexImageThenVideo) {
+  const MropeMediaSpan spans[] = {
+      {.offset = 3, .grid_t = 1, .grid_h = 4, .grid_w = 4},
+      {.offset = 11, .grid_t = 3, .grid_h = 4, .grid_w = 6, .is_video = true, .second_per_grid_t = 1.0}};
+  const std::vector<int32_t> video_h = {9, 9, 9, 10, 10, 10}, video_w = {9, 10, 11, 9, 10, 11};
+  auto expect = [&](const MropeRule& rule, std::vector<int32_t> frame_t, int32_t after) {
+    auto p = compute_mrope_positions(31, spans, rule);
+    ASSERT_TRUE(p.ok()) << p.status().to_string();
+    Rows want;
+    auto text = [&](std::initializer_list<int32_t> ps) {
+      for (int32_t x : ps) want.t.push_back(x), want.h.push_back(x), want.w.push_back(x);
+    };
+    text({0, 1, 2});
+    want.t.insert(want.t.end(), {3, 3, 3, 3});
+    want.h.insert(want.h.end(), {3, 3, 4, 4});
+    want.w.insert(want.w.end(), {3, 4, 3, 4});
+    text({5, 6, 7, 8});
+    for (int32_t t : frame_t) {
+      want.t.insert(want.t.end(), 6, t);
+      want.h.insert(want.h.end(), video_h.begin(), video_h.end());
+      want.w.insert(want.w.end(), video_w.begin(), video_w.end());
+    }
+    text({after, after + 1});
+    const Rows got = rows_of(*p);
+    EXPECT_EQ(got.t, want.t);
+    EXPECT_EQ(got.h, want.h);
+    EXPECT_EQ(got.w, want.w);
+    EXPECT_EQ(p->delta, after + 2 - 31);
+    auto delta = compute_mrope_delta(31, spans, rule);
+    ASSERT_TRUE(delta.ok());
+    EXPECT_EQ(*delta, p->delta);
+  };
+  expect(MropeRule{.spatial_merge_size = 2, .tokens_per_second = 2}, {9, 11, 13}, 14);
+  expect(MropeRule{.spatial_merge_size = 2, .tokens_per_second = 0}, {9, 10, 11}, 12);
+  // Sampled at fps 4, one frame pair covers 0.5 s: Qwen2.5-VL's times are 0, 1, 2 (as Qwen2-VL's indices).
+  MropeMediaSpan fast[] = {spans[0], spans[1]};
+  fast[1].second_per_grid_t = 0.5;
+  auto p = compute_mrope_positions(31, fast, MropeRule{.spatial_merge_size = 2, .tokens_per_second = 2});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(rows_of(*p).t[11 + 6], 10);
+  EXPECT_EQ(rows_of(*p).t[11 + 12], 11);
+  EXPECT_EQ(rows_of(*p).t[29], 12);
+}
+
 TEST(MropePositions, SlicesMatchWholeAndDecodeContinues) {
   const MropeMediaSpan spans[] = {
       {.offset = 3, .grid_t = 1, .grid_h = 6, .grid_w = 10},
@@ -156,6 +212,24 @@ TEST(MropePositions, RuleFromConfig) {
   EXPECT_EQ(r.spatial_merge_size, 2);
   EXPECT_EQ(r.tokens_per_second, 2);
   EXPECT_EQ(mrope_span_tokens({.grid_t = 2, .grid_h = 12, .grid_w = 18}, 2), 2 * 6 * 9);
+}
+
+
+// A GGUF decoder (arch qwen2vl: no time scale) served with a Qwen2.5-VL mmproj takes the tower's 2 (HF's
+// default); with a Qwen2-VL mmproj it keeps Qwen2-VL's frame-pair rule. An HF config's own value wins.
+TEST(MropePositions, RuleOfGgufPairFollowsTheMmproj) {
+  auto lm = load_model(testing::test_data("tiny-qwen2vl-f32.gguf"));
+  ASSERT_TRUE(lm.ok()) << lm.status().to_string();
+  EXPECT_EQ(lm->config.mrope_tokens_per_second, 0);
+  auto q25 = load_vision_encoder_gguf(testing::test_data("tiny-qwen25vl-mmproj-f32.gguf"));
+  auto q2 = load_vision_encoder_gguf(testing::test_data("tiny-qwen2vl-mmproj-f32.gguf"));
+  ASSERT_TRUE(q25.ok() && q2.ok());
+  EXPECT_EQ(mrope_rule(lm->config, (*q25)->config()).tokens_per_second, 2.0);
+  EXPECT_EQ(mrope_rule(lm->config, (*q25)->config()).spatial_merge_size, 2);
+  EXPECT_EQ(mrope_rule(lm->config, (*q2)->config()).tokens_per_second, 0.0);
+  ModelConfig hf = lm->config;
+  hf.mrope_tokens_per_second = 4;
+  EXPECT_EQ(mrope_rule(hf, (*q25)->config()).tokens_per_second, 4.0);
 }
 
 }  // namespace

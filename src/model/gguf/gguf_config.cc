@@ -31,7 +31,7 @@ constexpr GgufArch kArchs[] = {
 // llama.cpp's qwen2vl decoder: merge 2 (the converter writes no key for it; clip.cpp hard-codes 2), the
 // placeholder ids found by name in the vocabulary. Qwen2-VL's and Qwen2.5-VL's decoders share this arch
 // and the text GGUF does not say which; its video time rule stays Qwen2-VL's (mrope_tokens_per_second 0):
-// the mmproj's projector type (qwen2.5vl_merger) tells the caller to set 2 (the published value).
+// the mmproj's projector type (qwen2.5vl_merger) supplies 2, the published value (mrope_rule(config, vision)).
 Status read_qwen2vl_multimodal(const gguf::GgufFile& f, ModelConfig* c) {
   c->mrope_spatial_merge_size = 2;
   if (!f.has("tokenizer.ggml.tokens")) return ok_status();

@@ -98,8 +98,9 @@ AVPixelFormat pick_pix_fmt(const AVCodec* codec, const std::string& wanted) {
 bool video_encoder_available(const std::string& name) { return avcodec_find_encoder_by_name(name.c_str()) != nullptr; }
 
 StatusOr<std::vector<uint8_t>> encode_video_clip(std::span<const media::RgbImage> frames, const VideoClipOptions& o) {
-  if (frames.empty()) return invalid_argument("no frames");
-  const int w = frames[0].width, h = frames[0].height;
+  if (frames.empty() && (o.width <= 0 || o.height <= 0)) return invalid_argument("no frames");
+  const int w = frames.empty() ? o.width : frames[0].width;
+  const int h = frames.empty() ? o.height : frames[0].height;
   const AVCodec* codec = avcodec_find_encoder_by_name(o.encoder.c_str());
   if (!codec) return invalid_argument("no encoder " + o.encoder);
   if (av_log_get_level() > AV_LOG_ERROR) av_log_set_level(AV_LOG_ERROR);

@@ -24,12 +24,14 @@ struct VideoClipOptions {
   int max_b_frames = -1;            // -1: the encoder's default
   std::string pix_fmt;              // empty: yuv420p when the encoder takes it, else its first format
   std::map<std::string, std::string> codec_options;  // av_opt_set on the encoder (e.g. {"crf", "18"})
+  int width = 0, height = 0;        // only for an empty clip (no frames): the stream's declared size
 };
 
 // Whether this FFmpeg build has the encoder (tests GTEST_SKIP otherwise).
 bool video_encoder_available(const std::string& name);
 
-// Encodes the frames (all one size; even width and height) into a container in memory.
+// Encodes the frames (all one size; even width and height) into a container in memory. No frames and
+// options.width/height set: a container whose video stream has no packets.
 // InvalidArgument/Internal with FFmpeg's message on failure.
 StatusOr<std::vector<uint8_t>> encode_video_clip(std::span<const media::RgbImage> frames, const VideoClipOptions& options);
 
