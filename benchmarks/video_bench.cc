@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(clip.data()),
                                                 static_cast<std::streamsize>(clip.size()));
   }
+  const double probe_t0 = thread_cpu_ms();
   auto info = media::probe_video(clip);
+  const double probe_ms = thread_cpu_ms() - probe_t0;
   if (!info.ok()) {
     std::fprintf(stderr, "%s\n", info.status().to_string().c_str());
     return 1;
@@ -244,6 +246,7 @@ int main(int argc, char** argv) {
   std::printf("clip: %s, %.1f MiB, %s %dx%d, %lld frames at %.2f fps, %zu keyframes\n", path.c_str(),
               clip.size() / 1048576.0, info->codec.c_str(), info->width, info->height,
               static_cast<long long>(info->num_frames()), info->fps, info->keyframes.size());
+  std::printf("probe (stream info + packet scan, serial): %.0f ms CPU\n", probe_ms);
   std::printf("sampled: %zu frames at fps %.1f -> %zu segments, %lld packets fed (%.0f%% of the stream)\n",
               plan->frame_indices.size(), options.sampling.fps, segments.size(), static_cast<long long>(packets),
               100.0 * packets / info->num_frames());

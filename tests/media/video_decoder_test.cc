@@ -107,6 +107,37 @@ TEST(VideoDecoderTest, SkippingUnsampledNonReferenceFramesChangesNoSampledFrame)
   }
 }
 
+// x265's default open GOP: a CRA keyframe's leading pictures come after it in decode order but before
+// it on screen, and reference the previous GOP; they must be decoded from the previous keyframe.
+TEST(VideoDecoderTest, OpenGopLeadingPicturesDecodeFromThePreviousKeyframe) {
+  if (!mms::testing::video_encoder_available("libx265")) GTEST_SKIP() << "libx265 not in this FFmpeg";
+  mms::testing::VideoClipOptions o = clip_options("libx265", "matroska", 10, 8);
+  o.force_keyframes = false;  // a forced keyframe closes the GOP; x265's own keyint placement does not
+  auto clip = mms::testing::encode_video_clip(mms::testing::make_indexed_frames(24), o);
+  ASSERT_TRUE(clip.ok()) << clip.status().to_string();
+  auto info = probe_video(*clip);
+  ASSERT_TRUE(info.ok()) << info.status().to_string();
+  int64_t leading = -1, key = -1;
+  for (size_t k = 1; k < info->keyframes.size() && leading < 0; ++k) {
+    for (int64_t i = 0; i < info->num_frames(); ++i) {
+      const VideoFrameEntry& f = info->frames[static_cast<size_t>(i)];
+      if (f.decode_index > info->keyframes[k].decode_index && f.pts < info->keyframes[k].pts) {
+        leading = i;
+        key = static_cast<int64_t>(k);
+        break;
+      }
+    }
+  }
+  if (leading < 0) GTEST_SKIP() << "this x265 wrote no leading pictures";
+  const std::vector<int64_t> indices = {leading};
+  const std::vector<VideoSegment> segments = plan_video_segments(*info, indices);
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_LT(segments[0].keyframe, key);
+  auto frames = decode_frames(*clip, *info, indices, 1);
+  ASSERT_TRUE(frames.ok()) << frames.status().to_string();
+  EXPECT_EQ(mms::testing::read_frame_index((*frames)[0]), leading);
+}
+
 TEST(VideoDecoderTest, LosslessClipGivesBackTheExactPixels) {
   std::vector<RgbImage> frames = mms::testing::make_indexed_frames(6, 160, 96);
   for (size_t i = 0; i < frames.size(); ++i) {  // noise, so nothing but exact decoding passes

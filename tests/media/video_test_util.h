@@ -24,7 +24,7 @@ inline mms::testing::VideoClipOptions clip_options(const std::string& encoder, c
   o.gop = gop;
   // B-frames always (b-adapt off), so decode order differs from presentation order.
   if (encoder == "libx264") o.codec_options = {{"preset", "veryfast"}, {"x264-params", "b-adapt=0:scenecut=0:log=-1"}};
-  // x265 keeps its default open GOP: forced keyframes become CRA pictures with leading pictures.
+  // x265 keeps its default open GOP (it shows only where x265 places the keyframes: force_keyframes off).
   if (encoder == "libx265") o.codec_options = {{"preset", "ultrafast"}, {"x265-params", "log-level=none:b-adapt=0"}};
   if (encoder == "libvpx" || encoder == "libvpx-vp9") {
     o.codec_options = {{"deadline", "realtime"}, {"cpu-used", "8"}, {"b", "1000000"}};

@@ -154,7 +154,8 @@ StatusOr<std::vector<uint8_t>> encode_video_clip(std::span<const media::RgbImage
     const int src_stride[4] = {w * 3, 0, 0, 0};
     sws_scale(e.sws, src, src_stride, 0, h, e.frame->data, e.frame->linesize);
     e.frame->pts = static_cast<int64_t>(i);
-    e.frame->pict_type = (o.gop > 0 && i % static_cast<size_t>(o.gop) == 0) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    const bool force = o.force_keyframes && o.gop > 0 && i % static_cast<size_t>(o.gop) == 0;
+    e.frame->pict_type = force ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     e.frame->key_frame = e.frame->pict_type == AV_PICTURE_TYPE_I;
     if ((rc = avcodec_send_frame(e.enc, e.frame)) < 0) return internal_error("avcodec_send_frame: " + av_err(rc));
     MMS_RETURN_IF_ERROR(e.drain(st));

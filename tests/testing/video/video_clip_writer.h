@@ -20,7 +20,8 @@ struct VideoClipOptions {
   std::string encoder = "libx264";  // FFmpeg encoder name (avcodec_find_encoder_by_name)
   std::string container = "mp4";    // muxer: "mp4", "mov", "matroska", "webm"
   int fps = 10;                     // frame i has pts i / fps
-  int gop = 10;                     // keyframe every `gop` frames (forced), and the encoder's gop_size
+  int gop = 10;                     // the encoder's gop_size (keyframe interval)
+  bool force_keyframes = true;      // frames 0, gop, 2 gop, ... sent as I frames (else the encoder decides)
   int max_b_frames = -1;            // -1: the encoder's default
   std::string pix_fmt;              // empty: yuv420p when the encoder takes it, else its first format
   std::map<std::string, std::string> codec_options;  // av_opt_set on the encoder (e.g. {"crf", "18"})
