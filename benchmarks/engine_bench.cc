@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   std::string kv_cache_memory = "2GiB";
   std::string levels = "1,4,8,16";
   double stagger_s = 0, tpot_target_s = 0;
-  std::string prefill_chunking = "tpot";
+  std::string prefill_chunking = "auto";
   int threads = 0, prompt_len = 128, gen_len = 128, max_num_batched_tokens = 2048;
   app.add_option("--model", model);
   app.add_option("--load-format", load_format)->check(CLI::IsMember({"auto", "dummy"}));
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   app.add_option("--kv-cache-memory", kv_cache_memory);
   app.add_option("--max-num-batched-tokens", max_num_batched_tokens);
   app.add_option("--stagger", stagger_s, "Seconds between stream arrivals (0: all at once)");
-  app.add_option("--prefill-chunking", prefill_chunking, "tpot | tokens")->check(CLI::IsMember({"tpot", "tokens"}));
+  app.add_option("--prefill-chunking", prefill_chunking, "tpot | tokens | auto (tpot with --tpot-target)")
+      ->check(CLI::IsMember({"auto", "tpot", "tokens"}));
   app.add_option("--tpot-target", tpot_target_s, "Seconds (0: 1.5x the measured decode step)");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) set_compute_threads(threads);
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   eo.kv_cache_memory = kv_cache_memory;
   eo.max_num_batched_tokens = max_num_batched_tokens;
   eo.enable_prefix_caching = false;  // random prompts anyway; keep runs independent
-  eo.meter_prefill = prefill_chunking == "tpot";
+  eo.meter_prefill = prefill_chunking == "tpot" || (prefill_chunking == "auto" && tpot_target_s > 0);
   eo.tpot_target_s = tpot_target_s;
   auto engine = create_async_engine(eo, **lm);
   if (!engine.ok()) {

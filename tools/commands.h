@@ -55,7 +55,7 @@ struct ServeArgs {
   std::string encoder_mode = "async";
   std::string encoder_cache_memory = "256MiB";
   double tpot_target_s = 0;
-  std::string prefill_chunking = "tpot";
+  std::string prefill_chunking = "auto";
   std::string allowed_media_dir;
   bool allow_remote_media = false;
   bool allow_private_media_addresses = false;

@@ -57,9 +57,9 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
                  "(0: 1.5x the measured decode step)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--prefill-chunking", a.prefill_chunking,
-                 "tpot: size prefill chunks so running streams keep --tpot-target; tokens: only "
-                 "--max-num-batched-tokens bounds them (vLLM's behaviour)")
-      ->check(CLI::IsMember({"tpot", "tokens"}));
+                 "tpot: size prefill chunks so running streams keep the TPOT target; tokens: only "
+                 "--max-num-batched-tokens bounds them (vLLM's behaviour); auto: tpot when --tpot-target is given")
+      ->check(CLI::IsMember({"auto", "tpot", "tokens"}));
   app.add_option("--allowed-media-dir", a.allowed_media_dir, "Local image files are readable only under this directory");
   app.add_flag("--allow-remote-media", a.allow_remote_media, "Fetch http(s) image URLs");
   app.add_flag("--allow-private-media-addresses", a.allow_private_media_addresses,
@@ -146,7 +146,7 @@ int run_serve(const ServeArgs& a) {
   eo.max_model_len = a.max_model_len;
   eo.block_size = a.block_size;
   eo.tpot_target_s = a.tpot_target_s;
-  eo.meter_prefill = a.prefill_chunking == "tpot";
+  eo.meter_prefill = a.prefill_chunking == "tpot" || (a.prefill_chunking == "auto" && a.tpot_target_s > 0);
   auto policy = parse_queue_policy(a.scheduling_policy);
   if (!policy.ok()) {
     std::fprintf(stderr, "error: %s\n", policy.status().to_string().c_str());

@@ -41,10 +41,10 @@ struct EngineOptions {
   int64_t encoder_cache_memory_bytes = int64_t{256} << 20;
   std::string encoder_cache_memory;
   EncoderMode encoder_mode = EncoderMode::kAsync;  // --encoder-mode async|inline
-  // --tpot-target: prefill chunks and encoder work keep running streams within it (0: 1.5x the measured
-  // decode-only step). meter_prefill false (--prefill-chunking tokens): prefill takes the token budget.
+  // --tpot-target: encoder work (and, with meter_prefill, prefill chunks) keep running streams within it
+  // (0: 1.5x the measured decode-only step). meter_prefill false: prefill takes the token budget (vLLM).
   double tpot_target_s = 0;
-  bool meter_prefill = true;
+  bool meter_prefill = false;
   int64_t max_encoder_batch_cost = 32768;  // patches of media encoded together at most
   const Clock* clock = nullptr;  // nullptr = SystemClock::instance(); must outlive the engine
 };

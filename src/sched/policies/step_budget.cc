@@ -24,11 +24,16 @@ void StepBudget::record_step(const StepRecord& s) {
     if (s.had_decodes) ema(&base_s_, &base_measured_, s.forward_s, options_.ema_weight);
     return;
   }
-  // A prompt token's marginal cost: what the step took beyond its decodes. A step without decodes also
-  // pays the weights' reads, which overestimates the cost for short prompts (a smaller cap, the safe side).
   if (s.had_decodes && !base_measured_) return;
+  // What the step took beyond its decodes (a step without decodes also pays the weights' reads: it
+  // overestimates, the safe side).
   const double beyond = s.had_decodes ? std::max(0.0, s.forward_s - base_s_) : s.forward_s;
-  ema(&token_s_, &token_measured_, beyond / static_cast<double>(s.prefill_tokens), options_.ema_weight);
+  if (s.prefill_tokens >= options_.rate_min_tokens) {
+    ema(&token_s_, &token_measured_, beyond / static_cast<double>(s.prefill_tokens), options_.ema_weight);
+  } else if (s.had_decodes && token_measured_) {
+    const double fixed = std::max(0.0, beyond - token_s_ * static_cast<double>(s.prefill_tokens));
+    ema(&overhead_s_, &overhead_measured_, fixed, options_.ema_weight);
+  }
 }
 
 double StepBudget::target_s() const {
@@ -40,7 +45,8 @@ double StepBudget::slack_s() const { return std::max(target_s() - base_s_, optio
 
 int64_t StepBudget::prefill_token_cap(bool has_decodes, bool encoder_busy) const {
   if (!options_.meter_prefill || !has_decodes || !base_measured_ || !token_measured_) return -1;
-  const double time_s = std::max(encoder_busy ? slack_s() / 2 : slack_s(), options_.min_share * base_s_);
+  const double share_s = (encoder_busy ? slack_s() / 2 : slack_s()) - overhead_s_;
+  const double time_s = std::max(share_s, options_.min_share * base_s_);
   if (token_s_ <= 0) return -1;
   const double tokens = std::floor(time_s / token_s_);
   return tokens >= 1e12 ? -1 : std::max<int64_t>(1, static_cast<int64_t>(tokens));
@@ -49,7 +55,8 @@ int64_t StepBudget::prefill_token_cap(bool has_decodes, bool encoder_busy) const
 double StepBudget::encoder_budget_s(bool has_decodes, int64_t prefill_tokens) const {
   if (!has_decodes) return options_.idle_slice_s;
   if (!base_measured_) return options_.min_slice_s;
-  const double forward_s = base_s_ + token_s_ * static_cast<double>(prefill_tokens);
+  const double forward_s =
+      base_s_ + (prefill_tokens > 0 ? overhead_s_ + token_s_ * static_cast<double>(prefill_tokens) : 0.0);
   return std::max({options_.min_slice_s, options_.min_share * base_s_, target_s() - forward_s});
 }
 

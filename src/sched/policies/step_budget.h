@@ -1,7 +1,9 @@
 // StepBudget: what one engine step may spend besides the running streams' decode so that they keep a
-// time-per-output-token (TPOT) target. It models a step's forward time as base + c x prefill tokens
-// (base: an exponential moving average of steps that only decoded; c: of the marginal cost of a prefill
-// token) and derives from the target's slack, target - base,
+// time-per-output-token (TPOT) target. It models a step's forward time as base + (o + c x p) for p > 0
+// prefill tokens: base, an exponential moving average of steps that only decoded; c, the cost of a prompt
+// token, measured on steps of at least rate_min_tokens prompt tokens (where fixed costs are amortized);
+// o, the fixed cost of adding any prefill to a decode step (small GEMV-shaped batches grow into GEMM-shaped
+// ones), what mixed steps took beyond base + c x p. From the target's slack, target - base, it derives
 //   - how many prompt tokens the next step may prefill while streams decode (Sarathi-style chunking by
 //     time, not by a fixed token count), and
 //   - how long vision-encoder work may run after the forward pass.
@@ -23,6 +25,7 @@ struct StepBudgetOptions {
   double min_share = 0.25;      // ... and at least this fraction of the decode step, for prefill too
   double idle_slice_s = 0.25;   // encoder time per step when no stream is decoding
   double ema_weight = 0.2;      // weight of the newest step in the moving averages
+  int64_t rate_min_tokens = 32;  // steps with fewer prompt tokens measure o, not c
 };
 
 // One executed step, as the scheduler planned it and the executor timed it (encoder time excluded).
@@ -42,6 +45,7 @@ class StepBudget {
   double target_s() const;
   double decode_step_s() const { return base_s_; }       // 0 until measured
   double prefill_token_s() const { return token_s_; }    // 0 until measured
+  double prefill_overhead_s() const { return overhead_s_; }  // 0 until measured
   // Prompt tokens the next step may compute in total; -1 for no cap (nothing decoding, metering off, or
   // the step model not measured yet). At least 1 when capped. encoder_busy: encoder work is waiting too.
   int64_t prefill_token_cap(bool has_decodes, bool encoder_busy) const;
@@ -54,8 +58,10 @@ class StepBudget {
   StepBudgetOptions options_;
   double base_s_ = 0;
   double token_s_ = 0;
+  double overhead_s_ = 0;
   bool base_measured_ = false;
   bool token_measured_ = false;
+  bool overhead_measured_ = false;
 };
 
 }  // namespace mms

@@ -39,18 +39,33 @@ TEST(StepBudget, CapsPrefillToTheTargetsSlack) {
   EXPECT_EQ(c.prefill_token_cap(true, false), -1);
 }
 
+// Short chunks measure the fixed cost of adding prefill to a decode step, not the per-token rate.
+TEST(StepBudget, ShortChunksMeasureTheFixedCostOfPrefill) {
+  StepBudgetOptions o;
+  o.tpot_target_s = 0.25;
+  StepBudget b(o);
+  b.record_step({true, 0, 0.125});
+  b.record_step({true, 64, 0.1875});                      // 1/1024 s per token
+  b.record_step({true, 8, 0.125 + 8.0 / 1024 + 1.0 / 32});  // 8 tokens took 1/32 s more than their rate
+  EXPECT_DOUBLE_EQ(b.prefill_token_s(), 1.0 / 1024);
+  EXPECT_DOUBLE_EQ(b.prefill_overhead_s(), 1.0 / 32);
+  EXPECT_EQ(b.prefill_token_cap(true, false), 96);  // (0.125 - 1/32) x 1024
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 64), 0.25 - 0.125 - 1.0 / 32 - 0.0625);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), 0.125);  // no prefill, no fixed cost
+}
+
 TEST(StepBudget, PrefillStillProgressesWhenStepsExceedTheTarget) {
   StepBudgetOptions o;
   o.tpot_target_s = 0.05;  // below the decode step itself
   StepBudget b(o);
   b.record_step({true, 0, 0.1});
-  b.record_step({false, 10, 0.02});  // a step without decodes: 2 ms per token, weights' reads included
+  b.record_step({false, 40, 0.08});  // a step without decodes: 2 ms per token, weights' reads included
   EXPECT_NEAR(b.prefill_token_s(), 0.002, 1e-12);
   EXPECT_EQ(b.prefill_token_cap(true, false), 12);  // min_share 0.25 x 0.1 s / 2 ms
   o.tpot_target_s = 10;
   StepBudget huge(o);
   huge.record_step({true, 0, 0.1});
-  huge.record_step({true, 10, 0.1});  // no measurable cost: a zero-cost token would give no cap
+  huge.record_step({true, 40, 0.1});  // no measurable cost: a zero-cost token would give no cap
   EXPECT_EQ(huge.prefill_token_cap(true, false), -1);
 }
 
@@ -63,7 +78,7 @@ TEST(StepBudget, MovingAveragesFollowTheNewestSteps) {
   b.record_step({true, 0, 0.0});
   EXPECT_NEAR(b.decode_step_s(), 0.08, 1e-12);
   EXPECT_NEAR(b.target_s(), 0.12, 1e-12);
-  b.record_step({true, 8, 0.07});  // no time beyond the base: a token costs nothing measurable
+  b.record_step({true, 32, 0.07});  // no time beyond the base: a token costs nothing measurable
   EXPECT_DOUBLE_EQ(b.prefill_token_s(), 0.0);
 }
 
