@@ -10,6 +10,7 @@ not the training tensors) and run on a fixed scene PNG + question through the ch
     <name>.png             the image (a size that is not a multiple of 28, so the resize is exercised)
     <name>.json            messages, rendered prompt, token ids (image rows expanded), grid, image offset
     <name>.logits.npy      [prompt tokens, vocab_size] f32 logits of every prompt row
+    <name>.image_input.npy [3, height, width] f32 the resized, normalized pixels (Pillow bicubic)
     <name>.image_embd.npy  [image rows, hidden_size] f32 merger output
     python3 tools/tiny_vlm/export.py --model models/tiny-qwen25vl-shapes --ref-out tests/data/ref
 """
@@ -28,7 +29,7 @@ import model as M  # noqa: E402
 import scenes  # noqa: E402
 
 REF_NAME = "tiny-qwen25vl-shapes"
-REF_SEED, REF_INDEX = 4242, 3
+REF_SEED, REF_INDEX = 4242, 1
 REF_QUESTION = "What colour is the circle?"
 
 
@@ -153,7 +154,7 @@ def reference_dump(model_dir, ref_dir):
     img.save(png)
     from PIL import Image
     img = Image.open(png)  # what the server will decode
-    patches, grid, _ = M.preprocess(img, pre["min_pixels"], pre["max_pixels"])
+    patches, grid, pixels = M.preprocess(img, pre["min_pixels"], pre["max_pixels"])
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": REF_QUESTION}]}]
     text = bpe.render_chat(messages, add_generation_prompt=True)
     ids_unexpanded = tok.encode(text)
@@ -180,6 +181,7 @@ def reference_dump(model_dir, ref_dir):
         seq.append(t)
     np.save(os.path.join(ref_dir, REF_NAME + ".logits.npy"), logits.numpy().astype("<f4"))
     np.save(os.path.join(ref_dir, REF_NAME + ".image_embd.npy"), embd.numpy().astype("<f4"))
+    np.save(os.path.join(ref_dir, REF_NAME + ".image_input.npy"), pixels.astype("<f4"))
     meta = {
         "model": os.path.relpath(model_dir, os.path.dirname(os.path.abspath(ref_dir))),
         "image": REF_NAME + ".png", "image_size": [img.width, img.height], "grid_thw": list(grid),

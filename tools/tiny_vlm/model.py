@@ -344,15 +344,18 @@ class Qwen25VL(nn.Module):
         sin = torch.cat([s[i % 3] for i, s in enumerate(emb.sin().split(sections, dim=-1))], dim=-1)
         return cos.unsqueeze(1), sin.unsqueeze(1)
 
-    def forward(self, input_ids, positions, lengths, pixel_values=None, grids=None):
-        """input_ids [B, L] (right-padded), positions [3, B, L], lengths [B] -> logits [B, L, vocab]."""
+    def forward(self, input_ids, positions, lengths, pixel_values=None, grids=None, return_image_embeds=False):
+        """input_ids [B, L] (right-padded), positions [3, B, L], lengths [B] -> logits [B, L, vocab]
+        (and the image rows [sum tokens, hidden] when return_image_embeds)."""
         x = self.model.embed_tokens(input_ids)
+        img = None
         if pixel_values is not None and len(grids):
             img = self.visual(pixel_values, grids).to(x.dtype)
             sel = input_ids == self.cfg.image_token_id
             assert int(sel.sum()) == img.shape[0], (int(sel.sum()), img.shape)
             x = x.masked_scatter(sel.unsqueeze(-1), img)
-        return self.decode_embeddings(x, positions, lengths)
+        logits = self.decode_embeddings(x, positions, lengths)
+        return (logits, img) if return_image_embeds else logits
 
     def decode_embeddings(self, x, positions, lengths):
         """x [B, L, hidden] input embeddings (image rows already in place) -> logits [B, L, vocab]."""

@@ -7,6 +7,9 @@ distribution. Only the Python standard library and Pillow are needed (numpy is n
 
     python3 tools/tiny_vlm/scenes.py --seed 9001 --count 50 --out /tmp/scenes   # PNGs + questions.jsonl
 
+questions.jsonl holds three questions per image (eval_questions): a colour question, a shape question and one
+of the other types, each with the expected answer and the facts a correct answer must state ("truth").
+
 Scene rules (they keep every question unambiguous): the shapes of a scene have distinct kinds and distinct
 colours, do not overlap, and any two are at least a few pixels apart horizontally, so "left of" and the
 left-to-right order of a description are well defined.
@@ -184,6 +187,22 @@ def render(scene, rng=None):
     return img
 
 
+def render_labels(scene, width, height, supersample=2):
+    """A mode-"L" image of size (width * supersample, height * supersample): 0 on the background, i + 1 on
+    scene.shapes[i], the scene scaled to width x height (the size the model sees after resizing)."""
+    S = supersample
+    sx, sy = width * S / scene.width, height * S / scene.height
+    img = Image.new("L", (width * S, height * S), 0)
+    draw = ImageDraw.Draw(img)
+    for i, shape in enumerate(scene.shapes):
+        if shape.kind == "circle":
+            draw.ellipse([(shape.cx - shape.r) * sx, (shape.cy - shape.r) * sy, (shape.cx + shape.r) * sx,
+                          (shape.cy + shape.r) * sy], fill=i + 1)
+        else:
+            draw.polygon([(x * sx, y * sy) for x, y in _polygon(shape, 1.0)], fill=i + 1)
+    return img
+
+
 def scene_image(seed, index):
     scene = make_scene(seed, index)
     return scene, render(scene, rng_for(seed, index, "noise"))
@@ -204,7 +223,7 @@ DESCRIBE_Q = ("Describe the image.", "What is in the image?", "What do you see?"
 
 
 def describe(scene):
-    parts = [f"a {s.colour} {s.kind}" for s in scene.shapes]
+    parts = [f"{'an' if s.colour[0] in 'aeiou' else 'a'} {s.colour} {s.kind}" for s in scene.shapes]
     if len(parts) == 1:
         body = parts[0]
     else:
@@ -271,16 +290,22 @@ def training_questions(seed, index, max_turns=3):
     return out
 
 
-def eval_question(seed, index):
-    """One question for the held-out evaluation / end-to-end test: colour and shape questions make up half."""
+def eval_questions(seed, index):
+    """The held-out evaluation's / end-to-end test's questions about scene (seed, index): one colour question,
+    one shape question, and one of the other types in turn (count, left_of, describe, absent; a type the
+    scene cannot support gives way to the next). [(qtype, question, answer, truth)]"""
     scene = make_scene(seed, index)
     rng = rng_for(seed, index, "eval")
-    order = ("colour", "shape", "colour", "shape", "count", "left_of", "describe", "absent")
-    qtype = order[index % len(order)]
-    if qtype not in possible_qtypes(scene):
-        qtype = "colour" if index % 2 == 0 else "shape"
-    q, a, truth = question(scene, qtype, rng)
-    return qtype, q, a, truth
+    out = [question(scene, "colour", rng), question(scene, "shape", rng)]
+    others = ("count", "left_of", "describe", "absent")
+    possible = possible_qtypes(scene)
+    for k in range(len(others)):
+        qtype = others[(index + k) % len(others)]
+        if qtype in possible:
+            out.append(question(scene, qtype, rng))
+            break
+    types = ["colour", "shape", qtype]
+    return [(t, q, a, truth) for t, (q, a, truth) in zip(types, out)]
 
 
 # ------------------------------------------------------------------------------------------ text chat
@@ -328,7 +353,7 @@ def corpus_texts():
         for c in COLOUR_NAMES:
             texts.append(f"The {k} is {c}.")
             texts.append(f"The {c} shape is a {k}.")
-            texts.append(f"a {c} {k}")
+            texts.append(f"{'an' if c[0] in 'aeiou' else 'a'} {c} {k}")
             for t in SHAPE_Q:
                 texts.append(t.format(c=c))
         for k2 in KINDS:
@@ -357,9 +382,9 @@ def main():
             scene, img = scene_image(args.seed, i)
             name = f"scene_{i}.png"
             img.save(os.path.join(args.out, name))
-            qtype, q, a, truth = eval_question(args.seed, i)
-            f.write(json.dumps({"image": name, "qtype": qtype, "question": q, "answer": a, "truth": truth,
-                                "scene": scene.to_json()}) + "\n")
+            for qtype, q, a, truth in eval_questions(args.seed, i):
+                f.write(json.dumps({"image": name, "qtype": qtype, "question": q, "answer": a, "truth": truth,
+                                    "scene": scene.to_json()}) + "\n")
 
 
 if __name__ == "__main__":

@@ -96,20 +96,50 @@ class Encoder:
         return ids, labels
 
 
+def token_targets(scene, grid, min_cover=0.08):
+    """Per image token (merged 28 x 28 px cell, raster order): the colour (1..6) and kind (1..4) of the shape
+    covering most of the cell, 0 where shapes cover less than min_cover of it. Training-only supervision."""
+    gh, gw = grid[1], grid[2]
+    S, cell = 2, 28
+    lab = np.asarray(scenes.render_labels(scene, gw * 14, gh * 14, S))
+    lh, lw = gh // 2, gw // 2
+    blocks = lab.reshape(lh, cell * S, lw, cell * S).transpose(0, 2, 1, 3).reshape(lh * lw, -1)
+    counts = np.stack([(blocks == k + 1).sum(1) for k in range(len(scene.shapes))], 1)
+    best = counts.argmax(1)
+    covered = counts.max(1) >= min_cover * blocks.shape[1]
+    colour = np.array([scenes.COLOUR_NAMES.index(s.colour) + 1 for s in scene.shapes])[best] * covered
+    kind = np.array([scenes.KINDS.index(s.kind) + 1 for s in scene.shapes])[best] * covered
+    return np.stack([colour, kind], 1)  # [tokens, 2]
+
+
+class AuxHeads(torch.nn.Module):
+    """Training-only linear probes on the image rows (not exported): they make the vision tower learn colours
+    and shapes from the first steps instead of waiting for the decoder to find the image."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.colour = torch.nn.Linear(hidden, len(scenes.COLOURS) + 1)
+        self.kind = torch.nn.Linear(hidden, len(scenes.KINDS) + 1)
+
+    def loss(self, img, targets):
+        return 0.5 * (F.cross_entropy(self.colour(img), targets[:, 0]) + F.cross_entropy(self.kind(img), targets[:, 1]))
+
+
 def training_example(enc, seed, index):
-    """One conversation: an image scene with 1..3 questions, or (1 in 8) a text-only chat."""
+    """One conversation: an image scene with 1..3 questions, or (1 in 8) a text-only chat.
+    (ids, labels, patches, grid, token targets); the last three None for a chat."""
     rng = scenes.rng_for(seed, index, "layout")
     if rng.random() < 0.125:
         turns = [(u, a) for _q, u, a in scenes.chat_turns(seed, index)]
         ids, labels = enc.conversation(turns, None)
-        return ids, labels, None, None
+        return ids, labels, None, None, None
     scene, img = scenes.scene_image(seed, index)
     patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
     turns = [(q, a) for _t, q, a, _truth in scenes.training_questions(seed, index)]
     if rng.random() < 0.15:  # a greeting after the image question now and then
         turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
     ids, labels = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
-    return ids, labels, patches, grid
+    return ids, labels, patches, grid, token_targets(scene, grid)
 
 
 def collate(examples, cfg):
@@ -119,8 +149,8 @@ def collate(examples, cfg):
     labels = torch.full((B, L), -100, dtype=torch.long)
     pos = torch.zeros(3, B, L, dtype=torch.long)
     lengths = torch.zeros(B, dtype=torch.long)
-    pix, grids = [], []
-    for b, (i, l, p, g) in enumerate(examples):
+    pix, grids, targets = [], [], []
+    for b, (i, l, p, g, t) in enumerate(examples):
         n = len(i)
         ids[b, :n] = torch.tensor(i)
         labels[b, :n] = torch.tensor(l)
@@ -130,8 +160,9 @@ def collate(examples, cfg):
         if g is not None:
             pix.append(torch.from_numpy(p))
             grids.append(g)
+            targets.append(torch.from_numpy(t).long())
     pixel_values = torch.cat(pix) if pix else None
-    return ids, labels, pos, lengths, pixel_values, grids
+    return ids, labels, pos, lengths, pixel_values, grids, (torch.cat(targets) if targets else None)
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -208,23 +239,23 @@ def greedy_answers(net, enc, prompts, max_new=24):
     return [enc.tok.decode(o) for o in out]
 
 
-def evaluate(net, enc, seed, count, batch=32, show=0):
-    """Per-question-type accuracy of greedy answers to scenes.eval_question(seed, 0..count-1)."""
+def evaluate(net, enc, seed, count, batch=12, show=0):
+    """Per-question-type accuracy of greedy answers to scenes.eval_questions(seed, 0..count-1) (3 per scene)."""
     results = {}
     shown = 0
     for first in range(0, count, batch):
         items, prompts = [], []
         for i in range(first, min(count, first + batch)):
             _scene, img = scenes.scene_image(seed, i)
-            qtype, q, _a, truth = scenes.eval_question(seed, i)
             patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
-            msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
-            prompts.append((enc.prompt_ids(msg, grid), patches, grid))
-            items.append((qtype, q, truth))
+            for qtype, q, _a, truth in scenes.eval_questions(seed, i):
+                msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
+                prompts.append((enc.prompt_ids(msg, grid), patches, grid))
+                items.append((qtype, q, truth))
         for (qtype, q, truth), ans in zip(items, greedy_answers(net, enc, prompts)):
             ok = score(qtype, truth, ans)
             results.setdefault(qtype, []).append(ok)
-            if shown < show:
+            if shown < show or (not ok and show > 0 and shown < 3 * show):
                 print(f"    {'ok ' if ok else 'BAD'} [{qtype}] {q} -> {ans}")
                 shown += 1
     return {k: (sum(v), len(v)) for k, v in sorted(results.items())}
@@ -257,9 +288,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-count", type=int, default=96)
-    ap.add_argument("--final-eval-count", type=int, default=400)
+    ap.add_argument("--eval-count", type=int, default=48, help="held-out scenes per evaluation (3 questions each)")
+    ap.add_argument("--final-eval-count", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only image-row probes")
     ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
     args = ap.parse_args()
 
@@ -280,14 +312,17 @@ def main():
           f"({4 * n_params / 2**20:.1f} MiB in f32); {args.steps} steps of {args.batch}, {args.threads} threads",
           flush=True)
 
-    decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
+    aux = AuxHeads(cfg.hidden_size)
+    params = list(net.named_parameters()) + list(aux.named_parameters())
+    decay = [p for n, p in params if p.dim() >= 2]
+    no_decay = [p for n, p in params if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
     start_step = 0
     if args.checkpoint and os.path.exists(args.checkpoint):
         st = torch.load(args.checkpoint)
         net.load_state_dict(st["model"])
+        aux.load_state_dict(st["aux"])
         opt.load_state_dict(st["opt"])
         start_step = st["step"]
         print(f"resumed from {args.checkpoint} at step {start_step}", flush=True)
@@ -296,25 +331,27 @@ def main():
     for step in range(start_step, args.steps):
         net.train()
         batch = [training_example(enc, args.seed, step * args.batch + k) for k in range(args.batch)]
-        ids, labels, pos, lengths, pix, grids = collate(batch, cfg)
+        ids, labels, pos, lengths, pix, grids, targets = collate(batch, cfg)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        logits = net(ids, pos, lengths, pix, grids)
+        logits, img = net(ids, pos, lengths, pix, grids, return_image_embeds=True)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, cfg.vocab_size), labels[:, 1:].reshape(-1),
                                ignore_index=-100)
+        aux_loss = aux.loss(img, targets) if img is not None else torch.zeros(())
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        (loss + args.aux_weight * aux_loss).backward()
+        torch.nn.utils.clip_grad_norm_([p for _n, p in params], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % args.log_every == 0:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) "
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) aux {aux_loss.item():.4f} "
                   f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             acc = evaluate(net, enc, args.eval_seed, args.eval_count)
             print(f"eval step {step + 1}: {format_accuracy(acc)} {time.time() - t0:.0f}s", flush=True)
             if args.checkpoint:
-                torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step + 1}, args.checkpoint)
+                torch.save({"model": net.state_dict(), "aux": aux.state_dict(), "opt": opt.state_dict(),
+                            "step": step + 1}, args.checkpoint)
 
     train_s = time.time() - t0
     acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
