@@ -28,7 +28,7 @@ import model as M  # noqa: E402
 import scenes  # noqa: E402
 
 MIN_PIXELS = 112 * 112
-MAX_PIXELS = 224 * 224
+MAX_PIXELS = 140 * 140  # images become 112x112..140x140-ish: 16..25 image rows
 
 # The bundled model's sizes (see export.py for the config.json they become).
 MODEL_SIZES = dict(
@@ -96,33 +96,71 @@ class Encoder:
         return ids, labels
 
 
-def token_targets(scene, grid, min_cover=0.08):
-    """Per image token (merged 28 x 28 px cell, raster order): the colour (1..6) and kind (1..4) of the shape
-    covering most of the cell, 0 where shapes cover less than min_cover of it. Training-only supervision."""
+def image_supervision(scene, grid, min_cover=0.08):
+    """Training-only targets for the image rows of a scene (merged 28 x 28 px cells in raster order):
+    token [tokens, 2]: colour (1..6) and kind (1..4) of the shape covering most of the cell, 0 where shapes
+    cover less than min_cover of it; cover [shapes, tokens]: each shape's share of its pixels per cell (rows sum
+    to 1, for pooling); shape [shapes, 2]: each shape's colour and kind (0-based)."""
     gh, gw = grid[1], grid[2]
     S, cell = 2, 28
     lab = np.asarray(scenes.render_labels(scene, gw * 14, gh * 14, S))
     lh, lw = gh // 2, gw // 2
     blocks = lab.reshape(lh, cell * S, lw, cell * S).transpose(0, 2, 1, 3).reshape(lh * lw, -1)
-    counts = np.stack([(blocks == k + 1).sum(1) for k in range(len(scene.shapes))], 1)
+    counts = np.stack([(blocks == k + 1).sum(1) for k in range(len(scene.shapes))], 1).astype(np.float32)
     best = counts.argmax(1)
     covered = counts.max(1) >= min_cover * blocks.shape[1]
-    colour = np.array([scenes.COLOUR_NAMES.index(s.colour) + 1 for s in scene.shapes])[best] * covered
-    kind = np.array([scenes.KINDS.index(s.kind) + 1 for s in scene.shapes])[best] * covered
-    return np.stack([colour, kind], 1)  # [tokens, 2]
+    colours = np.array([scenes.COLOUR_NAMES.index(s.colour) for s in scene.shapes])
+    kinds = np.array([scenes.KINDS.index(s.kind) for s in scene.shapes])
+    token = np.stack([(colours[best] + 1) * covered, (kinds[best] + 1) * covered], 1)
+    cover = counts.T / np.maximum(counts.sum(0), 1)[:, None]
+    return {"token": torch.from_numpy(token).long(), "cover": torch.from_numpy(cover),
+            "shape": torch.from_numpy(np.stack([colours, kinds], 1)).long()}
 
 
 class AuxHeads(torch.nn.Module):
-    """Training-only linear probes on the image rows (not exported): they make the vision tower learn colours
-    and shapes from the first steps instead of waiting for the decoder to find the image."""
+    """Training-only linear probes on the image rows (not exported). A vision tower trained from scratch through
+    the decoder alone learns colours quickly but shapes hardly at all in this budget; these probes teach it
+    both, per cell and per shape (the cells a shape covers, pooled), first alone (phase 1), then alongside
+    the language-model loss (phase 2)."""
 
     def __init__(self, hidden):
         super().__init__()
         self.colour = torch.nn.Linear(hidden, len(scenes.COLOURS) + 1)
         self.kind = torch.nn.Linear(hidden, len(scenes.KINDS) + 1)
+        self.shape_colour = torch.nn.Linear(hidden, len(scenes.COLOURS))
+        self.shape_kind = torch.nn.Linear(hidden, len(scenes.KINDS))
+        self.register_buffer("cell_weight", torch.tensor([0.2] + [1.0] * len(scenes.COLOURS)))
+        self.register_buffer("kind_weight", torch.tensor([0.2] + [1.0] * len(scenes.KINDS)))
 
-    def loss(self, img, targets):
-        return 0.5 * (F.cross_entropy(self.colour(img), targets[:, 0]) + F.cross_entropy(self.kind(img), targets[:, 1]))
+    def pooled(self, img, sups):
+        out, start = [], 0
+        for sup in sups:
+            n = sup["cover"].shape[1]
+            out.append(sup["cover"] @ img[start:start + n])
+            start += n
+        return torch.cat(out)
+
+    def loss(self, img, sups):
+        token = torch.cat([s["token"] for s in sups])
+        shape = torch.cat([s["shape"] for s in sups])
+        pooled = self.pooled(img, sups)
+        return (F.cross_entropy(self.colour(img), token[:, 0], weight=self.cell_weight)
+                + F.cross_entropy(self.kind(img), token[:, 1], weight=self.kind_weight)
+                + F.cross_entropy(self.shape_colour(pooled), shape[:, 0])
+                + F.cross_entropy(self.shape_kind(pooled), shape[:, 1]))
+
+    @torch.no_grad()
+    def shape_accuracy(self, img, sups):
+        pooled = self.pooled(img, sups)
+        shape = torch.cat([s["shape"] for s in sups])
+        return ((self.shape_colour(pooled).argmax(1) == shape[:, 0]).float().mean().item(),
+                (self.shape_kind(pooled).argmax(1) == shape[:, 1]).float().mean().item())
+
+
+def vision_example(seed, index):
+    scene, img = scenes.scene_image(seed, index)
+    patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
+    return patches, grid, image_supervision(scene, grid)
 
 
 def training_example(enc, seed, index):
@@ -139,7 +177,7 @@ def training_example(enc, seed, index):
     if rng.random() < 0.15:  # a greeting after the image question now and then
         turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
     ids, labels = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
-    return ids, labels, patches, grid, token_targets(scene, grid)
+    return ids, labels, patches, grid, image_supervision(scene, grid)
 
 
 def collate(examples, cfg):
@@ -160,9 +198,9 @@ def collate(examples, cfg):
         if g is not None:
             pix.append(torch.from_numpy(p))
             grids.append(g)
-            targets.append(torch.from_numpy(t).long())
+            targets.append(t)
     pixel_values = torch.cat(pix) if pix else None
-    return ids, labels, pos, lengths, pixel_values, grids, (torch.cat(targets) if targets else None)
+    return ids, labels, pos, lengths, pixel_values, grids, targets
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -270,11 +308,12 @@ def format_accuracy(acc):
 
 # ---------------------------------------------------------------------------------------------- main
 
-def lr_at(step, steps, peak, warmup):
+def lr_at(step, steps, peak, warmup, final=0.05):
+    """Linear warmup, then cosine decay to final * peak."""
     if step < warmup:
         return peak * (step + 1) / warmup
     p = (step - warmup) / max(1, steps - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+    return peak * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
 def main():
@@ -282,12 +321,14 @@ def main():
     ap.add_argument("--out", default="models/tiny-qwen25vl-shapes", help="Hugging Face directory to write")
     ap.add_argument("--seed", type=int, default=1, help="training seed (weights init and training scenes)")
     ap.add_argument("--eval-seed", type=int, default=777, help="held-out scenes for the accuracy report")
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--vision-steps", type=int, default=1500, help="phase 1: the vision tower alone")
+    ap.add_argument("--vision-batch", type=int, default=24)
+    ap.add_argument("--steps", type=int, default=1000, help="phase 2: the whole model")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-count", type=int, default=48, help="held-out scenes per evaluation (3 questions each)")
     ap.add_argument("--final-eval-count", type=int, default=200)
     ap.add_argument("--log-every", type=int, default=25)
@@ -309,56 +350,105 @@ def main():
     net.init_weights()
     n_params = sum(p.numel() for p in net.parameters())
     print(f"tokenizer: {n_tokens} tokens (vocab_size {cfg.vocab_size}); model: {n_params / 1e6:.2f} M parameters "
-          f"({4 * n_params / 2**20:.1f} MiB in f32); {args.steps} steps of {args.batch}, {args.threads} threads",
+          f"({4 * n_params / 2**20:.1f} MiB in f32); {args.vision_steps} vision steps of {args.vision_batch}, "
+          f"then {args.steps} steps of {args.batch}; {args.threads} threads",
           flush=True)
 
     aux = AuxHeads(cfg.hidden_size)
-    params = list(net.named_parameters()) + list(aux.named_parameters())
-    decay = [p for n, p in params if p.dim() >= 2]
-    no_decay = [p for n, p in params if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
-    start_step = 0
     if args.checkpoint and os.path.exists(args.checkpoint):
         st = torch.load(args.checkpoint)
         net.load_state_dict(st["model"])
         aux.load_state_dict(st["aux"])
-        opt.load_state_dict(st["opt"])
-        start_step = st["step"]
-        print(f"resumed from {args.checkpoint} at step {start_step}", flush=True)
+        print(f"resumed from {args.checkpoint} ({st['phase']} step {st['step']})", flush=True)
+    else:
+        st = {"phase": "vision", "step": 0}
 
+    def save(phase, step, opt):
+        if args.checkpoint:
+            torch.save({"model": net.state_dict(), "aux": aux.state_dict(), "opt": opt.state_dict(),
+                        "phase": phase, "step": step}, args.checkpoint)
+
+    def make_opt(named, groups):
+        """AdamW; no weight decay on vectors; groups: [(name prefix, lr scale)]."""
+        out = []
+        for prefix, scale in groups:
+            ps = [(n, p) for n, p in named if n.startswith(prefix)]
+            out.append({"params": [p for _n, p in ps if p.dim() >= 2], "weight_decay": 0.05, "scale": scale})
+            out.append({"params": [p for _n, p in ps if p.dim() < 2], "weight_decay": 0.0, "scale": scale})
+        return torch.optim.AdamW(out, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+
+    # Phase 1: the vision tower alone, on the probes' targets.
+    vision_named = [("visual." + n, p) for n, p in net.visual.named_parameters()] + \
+                   [("aux." + n, p) for n, p in aux.named_parameters()]
+    opt = make_opt(vision_named, [("", 1.0)])
+    if st["phase"] == "vision":
+        if "opt" in st:
+            opt.load_state_dict(st["opt"])
+        net.train()
+        for step in range(st["step"], args.vision_steps):
+            batch = [vision_example(args.seed, 10_000_000 + step * args.vision_batch + k)
+                     for k in range(args.vision_batch)]
+            for g in opt.param_groups:
+                g["lr"] = g["scale"] * lr_at(step, args.vision_steps, args.lr, args.warmup, final=0.25)
+            img = net.visual(torch.cat([torch.from_numpy(b[0]) for b in batch]), [b[1] for b in batch])
+            sups = [b[2] for b in batch]
+            loss = aux.loss(img, sups)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for _n, p in vision_named], 1.0)
+            opt.step()
+            if (step + 1) % args.log_every == 0:
+                print(f"vision step {step + 1}/{args.vision_steps} probe loss {loss.item():.4f} "
+                      f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
+            if (step + 1) % args.eval_every == 0 or step + 1 == args.vision_steps:
+                net.eval()
+                held = [vision_example(args.eval_seed, i) for i in range(60)]
+                with torch.no_grad():
+                    img = net.visual(torch.cat([torch.from_numpy(b[0]) for b in held]), [b[1] for b in held])
+                c_acc, k_acc = aux.shape_accuracy(img, [b[2] for b in held])
+                print(f"vision eval step {step + 1}: per-shape colour {100 * c_acc:.0f}%, kind {100 * k_acc:.0f}% "
+                      f"(60 held-out scenes) {time.time() - t0:.0f}s", flush=True)
+                net.train()
+                save("vision", step + 1, opt)
+        st = {"phase": "full", "step": 0}
+
+    # Phase 2: everything, language-model loss + the probes; the tower at half the learning rate.
+    named = list(net.named_parameters()) + [("aux." + n, p) for n, p in aux.named_parameters()]
+    opt = make_opt(named, [("visual.", 0.5), ("model.", 1.0), ("lm_head.", 1.0), ("aux.", 1.0)])
+    if st["phase"] == "full" and "opt" in st:
+        opt.load_state_dict(st["opt"])
     ema = None
-    for step in range(start_step, args.steps):
+    for step in range(st["step"], args.steps):
         net.train()
         batch = [training_example(enc, args.seed, step * args.batch + k) for k in range(args.batch)]
-        ids, labels, pos, lengths, pix, grids, targets = collate(batch, cfg)
+        ids, labels, pos, lengths, pix, grids, sups = collate(batch, cfg)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = g["scale"] * lr_at(step, args.steps, args.lr, args.warmup)
         logits, img = net(ids, pos, lengths, pix, grids, return_image_embeds=True)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, cfg.vocab_size), labels[:, 1:].reshape(-1),
                                ignore_index=-100)
-        aux_loss = aux.loss(img, targets) if img is not None else torch.zeros(())
+        aux_loss = aux.loss(img, sups) if img is not None else torch.zeros(())
         opt.zero_grad(set_to_none=True)
         (loss + args.aux_weight * aux_loss).backward()
-        torch.nn.utils.clip_grad_norm_([p for _n, p in params], 1.0)
+        torch.nn.utils.clip_grad_norm_([p for _n, p in named], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % args.log_every == 0:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) aux {aux_loss.item():.4f} "
-                  f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} "
+                  f"lr {opt.param_groups[2]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             acc = evaluate(net, enc, args.eval_seed, args.eval_count)
             print(f"eval step {step + 1}: {format_accuracy(acc)} {time.time() - t0:.0f}s", flush=True)
-            if args.checkpoint:
-                torch.save({"model": net.state_dict(), "aux": aux.state_dict(), "opt": opt.state_dict(),
-                            "step": step + 1}, args.checkpoint)
+            save("full", step + 1, opt)
 
     train_s = time.time() - t0
     acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
     print(f"final eval ({args.final_eval_count} held-out scenes, seed {args.eval_seed}): {format_accuracy(acc)}",
           flush=True)
     export.export(net, cfg, tok, args.out, MIN_PIXELS, MAX_PIXELS,
-                  info={"seed": args.seed, "steps": args.steps, "batch": args.batch, "train_seconds": round(train_s),
+                  info={"seed": args.seed, "vision_steps": args.vision_steps, "vision_batch": args.vision_batch,
+                        "steps": args.steps, "batch": args.batch, "lr": args.lr, "threads": args.threads,
+                        "train_seconds": round(train_s),
                         "eval_seed": args.eval_seed, "eval_accuracy": {k: [c, n] for k, (c, n) in acc.items()}})
     print(f"trained in {train_s / 60:.1f} min; wrote {args.out} ({time.time() - t0:.0f}s in all)", flush=True)
 
