@@ -273,7 +273,7 @@ def possible_qtypes(scene):
     return out
 
 
-TRAIN_WEIGHTS = {"colour": 3, "shape": 3, "count": 2, "left_of": 2, "describe": 1.5, "absent": 0.6}
+TRAIN_WEIGHTS = {"colour": 3, "shape": 4, "count": 2, "left_of": 2, "describe": 1.5, "absent": 0.6}
 
 
 def training_questions(seed, index, max_turns=3):

@@ -32,7 +32,7 @@ MAX_PIXELS = 140 * 140  # images become 112x112..140x140-ish: 16..25 image rows
 
 # The bundled model's sizes (see export.py for the config.json they become).
 MODEL_SIZES = dict(
-    hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=6, num_key_value_heads=2,
+    hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=6, num_key_value_heads=6,
     mrope_section=[4, 6, 6], tie_word_embeddings=True,
     vision=dict(hidden_size=128, intermediate_size=256, depth=4, num_heads=4, window_size=112,
                 fullatt_block_indexes=[1, 3]),
@@ -323,7 +323,7 @@ def main():
     ap.add_argument("--eval-seed", type=int, default=777, help="held-out scenes for the accuracy report")
     ap.add_argument("--vision-steps", type=int, default=1500, help="phase 1: the vision tower alone")
     ap.add_argument("--vision-batch", type=int, default=24)
-    ap.add_argument("--steps", type=int, default=1000, help="phase 2: the whole model")
+    ap.add_argument("--steps", type=int, default=2500, help="phase 2: the whole model")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=50)
@@ -334,6 +334,8 @@ def main():
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only image-row probes")
     ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
+    ap.add_argument("--vision-checkpoint", default="",
+                    help="the tower and probes after phase 1: saved there, or loaded from there to skip phase 1")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -360,6 +362,12 @@ def main():
         net.load_state_dict(st["model"])
         aux.load_state_dict(st["aux"])
         print(f"resumed from {args.checkpoint} ({st['phase']} step {st['step']})", flush=True)
+    elif args.vision_checkpoint and os.path.exists(args.vision_checkpoint):
+        st = torch.load(args.vision_checkpoint)
+        net.visual.load_state_dict(st["visual"])
+        aux.load_state_dict(st["aux"])
+        st = {"phase": "full", "step": 0}
+        print(f"vision tower from {args.vision_checkpoint}; phase 1 skipped", flush=True)
     else:
         st = {"phase": "vision", "step": 0}
 
@@ -410,6 +418,8 @@ def main():
                       f"(60 held-out scenes) {time.time() - t0:.0f}s", flush=True)
                 net.train()
                 save("vision", step + 1, opt)
+        if args.vision_checkpoint:
+            torch.save({"visual": net.visual.state_dict(), "aux": aux.state_dict()}, args.vision_checkpoint)
         st = {"phase": "full", "step": 0}
 
     # Phase 2: everything, language-model loss + the probes; the tower at half the learning rate.
