@@ -85,6 +85,16 @@ void qwen_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Matmul_bf16)->Apply(qwen_shapes);
 BENCHMARK(BM_Matmul_f32)->Apply(qwen_shapes);
 
+// Qwen2.5-VL-3B vision tower shapes (width 1280, MLP 3420): row chunks of 112..1792 patch rows.
+void vision_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K"});
+  for (int64_t M : {112, 448, 1792})
+    for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{3840, 1280}, {3420, 1280}, {1280, 3420}})
+      b->Args({M, N, K});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_Matmul_bf16)->Name("BM_Matmul_bf16_vision")->Apply(vision_shapes);
+
 // The library's own f32 peak under our threading: a large square GEMM through the oneDNN path.
 BENCHMARK(BM_Matmul_f32)->Args({2048, 2048, 2048})->ArgNames({"M", "N", "K"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -145,6 +155,39 @@ void register_attention() {
   }
 }
 
+// Vision-tower attention (varlen, bidirectional), Qwen2.5-VL-3B heads (16, head_dim 80). Args: number of
+// sequences and rows each: 64-row windows (window layers) or one 1024/4784-row frame (full-attention layers).
+void BM_VarlenAttention(benchmark::State& state, const VarlenAttentionVariant* v) {
+  const int32_t num_seqs = static_cast<int32_t>(state.range(0));
+  const int32_t len = static_cast<int32_t>(state.range(1));
+  const int32_t n_heads = 16, D = 80;
+  const int64_t rows = int64_t{num_seqs} * len, width = n_heads * D;
+  const auto q = random_vector(static_cast<size_t>(rows * width), 14);
+  const auto k = random_vector(q.size(), 15), vv = random_vector(q.size(), 16);
+  std::vector<float> out(q.size());
+  std::vector<int32_t> cu(static_cast<size_t>(num_seqs + 1));
+  for (int32_t s = 0; s <= num_seqs; ++s) cu[s] = s * len;
+  VarlenAttentionArgs a;
+  a.q = q.data(), a.k = k.data(), a.v = vv.data(), a.out = out.data();
+  a.q_stride = a.kv_stride = a.out_stride = width;
+  a.cu_seqlens_q = a.cu_seqlens_k = cu.data();
+  a.num_seqs = num_seqs, a.n_heads = n_heads, a.head_dim = D, a.scale = 0.1118f;
+  for (auto _ : state) v->fn(a);
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * D * n_heads * len * double(len) * num_seqs *
+                                                     state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+void register_varlen_attention() {
+  for (const VarlenAttentionVariant& v : varlen_attention_variants()) {
+    if (!v.available()) continue;
+    auto* b = benchmark::RegisterBenchmark((std::string("BM_VarlenAttention/") + v.name).c_str(), BM_VarlenAttention,
+                                           &v);
+    b->ArgNames({"seqs", "len"})->UseRealTime()->Unit(benchmark::kMillisecond);
+    b->Args({16, 64})->Args({1, 1024});
+    if (std::string(v.name) != "ref") b->Args({1, 4784});
+  }
+}
+
 // Elementwise ops at decode and prefill sizes: dispatched vs ref.
 template <typename V, typename Setup>
 void register_elementwise(const char* op, std::span<const V> variants, Setup setup) {
@@ -186,7 +229,7 @@ void register_elementwise_all() {
   });
 }
 
-const bool registered = (register_attention(), register_elementwise_all(), true);
+const bool registered = (register_attention(), register_varlen_attention(), register_elementwise_all(), true);
 
 }  // namespace
 }  // namespace mms::kernels

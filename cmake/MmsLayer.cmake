@@ -21,13 +21,18 @@ endfunction()
 
 # One test executable per layer from tests/<layer>/**/*_test.cc, registered with ctest per test case.
 #   mms_layer_tests(NAME model LABEL unit DEPS mms_model)
+# EXCLUDE names subdirectories of tests/<dir> left out (they build their own executable, e.g. with another
+# label: mms_layer_tests(NAME server_e2e DIR server/e2e LABEL e2e ...)).
 # MMS_BIN (the mmserve binary's path) is set for every test; NO_BIN is accepted for tests that never run it.
 function(mms_layer_tests)
-  cmake_parse_arguments(T "NO_BIN" "NAME;LABEL;DIR" "DEPS" ${ARGN})
+  cmake_parse_arguments(T "NO_BIN" "NAME;LABEL;DIR" "DEPS;EXCLUDE" ${ARGN})
   if(NOT T_DIR)
     set(T_DIR ${T_NAME})
   endif()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${T_DIR}/*_test.cc)
+  foreach(sub ${T_EXCLUDE})
+    list(FILTER srcs EXCLUDE REGEX "/tests/${T_DIR}/${sub}/")
+  endforeach()
   if(NOT srcs)
     return()
   endif()

@@ -10,8 +10,8 @@ scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)" | tee "$log"
 
 if [ "${MMS_ASAN:-1}" != "0" ]; then
-  asan_targets=(mms_common_tests mms_tensor_tests mms_kernels_tests mms_model_tests mms_kv_tests
-                mms_sched_tests mms_exec_tests mms_golden_tests)
+  asan_targets=(mms_common_tests mms_tensor_tests mms_kernels_tests mms_model_tests mms_kv_tests mms_encoder_cache_tests
+                mms_media_tests mms_sched_tests mms_exec_tests mms_golden_tests)
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
         -DMMS_SANITIZE=ON -DMMS_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$(nproc)" --target "${asan_targets[@]}"

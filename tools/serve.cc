@@ -148,7 +148,10 @@ int run_serve(const ServeArgs& args) {
     (*engine)->shutdown(0);
     return 1;
   }
-  if (*media) served->media = (*media)->served;
+  if (*media) {
+    served->media = (*media)->served;
+    served->media->max_item_tokens = (*engine)->max_media_item_tokens();
+  }
   server::ServerOptions so;
   so.host = a.host;
   so.port = a.port;

@@ -83,6 +83,9 @@ class AsyncEngine {
   virtual EngineStats stats() const = 0;
   // Prompt + output tokens one request may take (the model's context capped by KV capacity); 0 if unknown.
   virtual int64_t max_model_len() const { return 0; }
+  // Embedding rows one media item may have (the encoder cache's capacity: a larger item could never be
+  // scheduled, so add_request rejects it); 0 if unknown or the model takes no media.
+  virtual int64_t max_media_item_tokens() const { return 0; }
   // Stops accepting requests, lets in-flight ones finish for up to drain_timeout_s, aborts the rest,
   // joins the engine thread. Idempotent.
   virtual void shutdown(double drain_timeout_s) = 0;

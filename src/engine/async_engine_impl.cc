@@ -72,6 +72,13 @@ Status AsyncEngineImpl::validate(const EngineRequest& r) const {
   if (!r.mm_inputs.empty() && !config_.accepts_media) {
     return invalid_argument("request '" + r.req_id + "': this model does not accept images or video");
   }
+  for (size_t i = 0; i < r.mm_inputs.size(); ++i) {  // the scheduler could never place it
+    if (config_.encoder_cache_tokens > 0 && r.mm_inputs[i].num_tokens > config_.encoder_cache_tokens) {
+      return invalid_argument("request '" + r.req_id + "': media item " + std::to_string(i) + " has " +
+                              std::to_string(r.mm_inputs[i].num_tokens) + " embedding rows, more than the encoder " +
+                              "cache holds (" + std::to_string(config_.encoder_cache_tokens) + ")");
+    }
+  }
   return validate_mm_inputs(r.mm_inputs, n);
 }
 

@@ -25,6 +25,7 @@ struct AsyncEngineConfig {
   int64_t vocab_size = 0;
   int64_t kv_capacity_tokens = 0;
   bool accepts_media = false;  // the model has a vision encoder
+  int64_t encoder_cache_tokens = 0;  // embedding rows the encoder cache holds (the largest media item)
 };
 
 class AsyncEngineImpl final : public AsyncEngine {
@@ -38,6 +39,7 @@ class AsyncEngineImpl final : public AsyncEngine {
   EngineStats stats() const override;
   void shutdown(double drain_timeout_s) override;
   int64_t max_model_len() const override { return config_.max_model_len; }
+  int64_t max_media_item_tokens() const override { return config_.accepts_media ? config_.encoder_cache_tokens : 0; }
 
  private:
   struct Pending {

@@ -88,6 +88,7 @@ StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& 
   ac.vocab_size = config.vocab_size;
   ac.kv_capacity_tokens = capacity_tokens;
   ac.accepts_media = options.vision != nullptr;
+  ac.encoder_cache_tokens = so.encoder_cache_tokens;
   if (options.vision != nullptr) {
     log_info("engine: encoder cache {} embedding rows ({:.1f} MiB), encoder mode {}", so.encoder_cache_tokens,
              static_cast<double>(enc_bytes) / (1 << 20), encoder_mode_name(options.encoder_mode));

@@ -53,21 +53,24 @@ std::vector<Hash128> EncoderRunner::finish_front() {
 }
 
 std::vector<Hash128> EncoderRunner::run_for(double seconds) {
+  // One work unit per run() call, the clock read between units: a slice overruns its budget by at most
+  // the part of one unit predicted to fit (units differ several-fold in FLOP rate, so FLOP-based
+  // budgets overshoot). The next unit is not started when the last one's duration does not fit.
   std::vector<Hash128> finished;
   const double t0 = now_s();
+  double last_unit_s = 0;
   bool ran = false;
   while (!queue_.empty()) {
     const double left = seconds < 0 ? INFINITY : seconds - (now_s() - t0);
-    if (ran && left <= 0) break;
+    if (ran && (left <= 0 || left < 0.5 * last_unit_s)) break;
     VisionEncodeJob& job = *queue_.front().job;
-    const double flops = seconds < 0 ? 9e18 : std::max(1.0, left * flops_per_s_);
     const int64_t before = job.remaining_flops();
     const double t = now_s();
-    const bool done = job.run(static_cast<int64_t>(std::min(flops, 9e18)));
-    const double dt = now_s() - t;
+    const bool done = job.run(1);
+    last_unit_s = now_s() - t;
     ran = true;
     const int64_t did = before - job.remaining_flops();
-    if (dt > 1e-4 && did > 0) flops_per_s_ += 0.3 * (static_cast<double>(did) / dt - flops_per_s_);
+    if (last_unit_s > 1e-4 && did > 0) flops_per_s_ += 0.1 * (static_cast<double>(did) / last_unit_s - flops_per_s_);
     if (done) {
       std::vector<Hash128> d = finish_front();
       finished.insert(finished.end(), d.begin(), d.end());

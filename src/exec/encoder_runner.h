@@ -1,7 +1,7 @@
 // EncoderRunner: the executor's side of the encoder queue. Runs vision-encoder jobs (each a batch of
 // media items started together) in time-bounded slices between forward passes, and holds the finished
-// embeddings by content hash until the scheduler's encoder cache evicts them. Converts a slice's time
-// budget to FLOPs with a measured rate. Not thread-safe: the executor (engine thread) calls it.
+// embeddings by content hash until the scheduler's encoder cache evicts them. A slice runs whole work
+// units and reads the clock between them. Not thread-safe: the executor (engine thread) calls it.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +33,9 @@ class EncoderRunner {
   // keys. An item already held or queued under its hash is skipped. InvalidArgument when an item's
   // size does not fit the encoder (nothing is queued then).
   Status start(std::span<const std::shared_ptr<const media::MediaItem>> items);
-  // Runs queued jobs for about `seconds` of wall time (at least one work unit when any is queued;
-  // negative: until every queued job is done). Returns the hashes whose rows became available.
+  // Runs queued jobs for about `seconds` of wall time: whole work units, at least one when any is queued,
+  // no new unit once the previous one's duration no longer fits (negative: until every queued job is
+  // done). Returns the hashes whose rows became available.
   std::vector<Hash128> run_for(double seconds);
   bool idle() const { return queue_.empty(); }
 
@@ -42,7 +43,7 @@ class EncoderRunner {
   std::span<const float> rows(const Hash128& hash) const;
   void free(const Hash128& hash);
   EncoderRunnerStats stats() const;
-  double flops_per_second() const { return flops_per_s_; }
+  double flops_per_second() const { return flops_per_s_; }  // measured, informational
 
  private:
   struct HashHasher {

@@ -111,9 +111,10 @@ void quick_gelu(const float* x, int64_t n, float* out) {
   static const auto fn = best_variant(quick_gelu_variants()).fn;
   fn(x, n, out);
 }
-void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
+void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t row_stride, const float* cos,
+                const float* sin) {
   static const auto fn = best_variant(rope_table_variants()).fn;
-  fn(x, T, n_heads, head_dim, cos, sin);
+  fn(x, T, n_heads, head_dim, row_stride, cos, sin);
 }
 void varlen_attention(const VarlenAttentionArgs& args) {
   static const auto fn = best_variant(varlen_attention_variants()).fn;

@@ -2,6 +2,7 @@
 #include "media/qwen2vl_preprocess.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <cmath>
 #include <cstring>
@@ -9,6 +10,8 @@
 #include <new>
 #include <sstream>
 #include <vector>
+
+#include "common/check.h"
 
 namespace mms::media {
 namespace {
@@ -197,6 +200,24 @@ StatusOr<ResizedSize> qwen2vl_smart_resize(int64_t height, int64_t width, int64_
   return ResizedSize{h_bar, w_bar};
 }
 
+namespace {
+
+// SHA-256 truncated to 128 bits: cache keys are shared between users, so they must not be forgeable
+// (a non-cryptographic hash would let a crafted image collide with another user's and poison the
+// encoder and prefix caches).
+Hash128 sha256_128(const void* data, size_t size) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const int ok = EVP_Digest(data, size, digest, &len, EVP_sha256(), nullptr);
+  MMS_CHECK(ok == 1 && len >= 16);
+  Hash128 h;
+  std::memcpy(&h.lo, digest, 8);
+  std::memcpy(&h.hi, digest + 8, 8);
+  return h;
+}
+
+}  // namespace
+
 Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize& resized,
                              const Qwen2VLImageOptions& o) {
   std::vector<uint8_t> b;
@@ -216,11 +237,11 @@ Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize
   for (const RgbImage& f : frames) {
     put<int32_t>(&b, f.width);
     put<int32_t>(&b, f.height);
-    const Hash128 h = hash128(f.pixels.data(), f.pixels.size());
+    const Hash128 h = sha256_128(f.pixels.data(), f.pixels.size());
     put<uint64_t>(&b, h.lo);
     put<uint64_t>(&b, h.hi);
   }
-  return hash128(b.data(), b.size());
+  return sha256_128(b.data(), b.size());
 }
 
 StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, const Qwen2VLImageOptions& options,

@@ -76,7 +76,8 @@ StatusOr<MediaItem> qwen2vl_preprocess_image(const RgbImage& image, const Qwen2V
 StatusOr<MediaItem> qwen2vl_preprocess_frames(std::span<const RgbImage> frames, const Qwen2VLImageOptions& options,
                                               const Qwen2VLOverrides& overrides = {});
 
-// The content hash of preprocessed output: XXH3-128 over every frame's pixels and dims and every
+// The content hash of preprocessed output: SHA-256 (first 128 bits; cache keys are shared between users
+// and must not be forgeable) over every frame's pixels and dims and every
 // parameter that changes the output (resized size, mean/std, rescale, patch/merge/temporal sizes, filter,
 // flags). Equal pixels and parameters give equal hashes whatever the source format.
 Hash128 qwen2vl_content_hash(std::span<const RgbImage> frames, const ResizedSize& resized,

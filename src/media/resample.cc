@@ -2,9 +2,13 @@
 // ImagingResampleHorizontal_8bpc / Vertical_8bpc, ImagingResampleInner), re-implemented for packed RGB.
 // Every floating-point expression keeps Pillow's operand order and types so the coefficients, and so
 // the pixels, come out identical; this file is built with -ffp-contract=off (no fused multiply-add).
-// The vertical pass runs tap-major over whole rows (same integer sums, vectorizable).
+// The vertical pass runs tap-major over whole rows and the horizontal one keeps a pixel in one SIMD
+// register: the same integer sums as Pillow's loops (integer addition is exact), faster.
 #include "media/resample.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
 #include <new>
 #include <vector>
@@ -111,14 +115,35 @@ Coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size, const 
   return c;
 }
 
-inline uint8_t clip8(int32_t v) {
-  v >>= kPrecisionBits;  // arithmetic shift, as Pillow's lookup index
-  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+// One axis: output row yy = sum over taps y of k[yy][y] * src row (first[yy] + y - row_shift), every
+// byte of a row independently, clipped to uint8. Tap-major over whole rows: the same integer sums as
+// Pillow's per-pixel loops (exact, no overflow: |sum| < 2^31), in an order that vectorizes. Built for
+// AVX2 and baseline x86-64, chosen at load time.
+__attribute__((target_clones("avx2", "default")))
+void resample_rows(const uint8_t* src, size_t row_bytes, const Coeffs& c, int row_shift, int out_rows,
+                   uint8_t* dst) {
+  std::vector<int32_t> acc(row_bytes);
+  for (int yy = 0; yy < out_rows; ++yy) {
+    const int32_t* k = &c.k[static_cast<size_t>(yy) * c.ksize];
+    int32_t* a = acc.data();
+    for (size_t i = 0; i < row_bytes; ++i) a[i] = 1 << (kPrecisionBits - 1);
+    for (int y = 0; y < c.count[yy]; ++y) {
+      const uint8_t* in = src + static_cast<size_t>(c.first[yy] - row_shift + y) * row_bytes;
+      const int32_t ky = k[y];
+      for (size_t i = 0; i < row_bytes; ++i) a[i] += in[i] * ky;
+    }
+    uint8_t* out = dst + static_cast<size_t>(yy) * row_bytes;
+    for (size_t i = 0; i < row_bytes; ++i) {
+      const int32_t v = a[i] >> kPrecisionBits;
+      out[i] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+  }
 }
 
-// Rows [row0, row0 + rows) of `src` resampled horizontally into `dst` (out_w x rows).
-void resample_horizontal(const uint8_t* src, int src_w, int row0, int rows, const Coeffs& c, int out_w,
-                         uint8_t* dst) {
+// Horizontal pass (Pillow's ImagingResampleHorizontal_8bpc), portable version: per output pixel,
+// per channel, the same loop as Pillow's.
+void resample_horizontal_scalar(const uint8_t* src, int src_w, int row0, int rows, const Coeffs& c, int out_w,
+                                uint8_t* dst) {
   const int32_t half = 1 << (kPrecisionBits - 1);
   for (int y = 0; y < rows; ++y) {
     const uint8_t* in = src + static_cast<size_t>(row0 + y) * src_w * 3;
@@ -132,28 +157,50 @@ void resample_horizontal(const uint8_t* src, int src_w, int row0, int rows, cons
         s1 += p[3 * x + 1] * k[x];
         s2 += p[3 * x + 2] * k[x];
       }
-      out[3 * xx + 0] = clip8(s0);
-      out[3 * xx + 1] = clip8(s1);
-      out[3 * xx + 2] = clip8(s2);
+      for (int ch = 0; ch < 3; ++ch) {
+        const int32_t v = (ch == 0 ? s0 : ch == 1 ? s1 : s2) >> kPrecisionBits;
+        out[3 * xx + ch] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+      }
     }
   }
 }
 
-// Vertical pass: output row yy = sum over taps of src rows [first + row_shift ...].
-void resample_vertical(const uint8_t* src, int w, const Coeffs& c, int row_shift, int out_h, uint8_t* dst) {
-  const size_t row_bytes = static_cast<size_t>(w) * 3;
-  std::vector<int32_t> acc(row_bytes);
-  for (int yy = 0; yy < out_h; ++yy) {
-    const int32_t* k = &c.k[static_cast<size_t>(yy) * c.ksize];
-    std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
-    for (int y = 0; y < c.count[yy]; ++y) {
-      const uint8_t* in = src + static_cast<size_t>(c.first[yy] - row_shift + y) * row_bytes;
-      const int32_t ky = k[y];
-      int32_t* a = acc.data();
-      for (size_t i = 0; i < row_bytes; ++i) a[i] += in[i] * ky;
+// SSE4.1 version: a pixel's three channels (plus a pad lane) in one 4 x int32 vector, one multiply-add
+// per tap; the pack instructions saturate exactly as the clip to [0, 255] does.
+__attribute__((target("sse4.1")))
+void resample_horizontal_sse41(const uint8_t* src, int src_w, int row0, int rows, const Coeffs& c, int out_w,
+                               uint8_t* dst) {
+  std::vector<uint32_t> rgbx(static_cast<size_t>(src_w));
+  const __m128i half = _mm_set1_epi32(1 << (kPrecisionBits - 1));
+  for (int y = 0; y < rows; ++y) {
+    const uint8_t* in = src + static_cast<size_t>(row0 + y) * src_w * 3;
+    for (int x = 0; x < src_w; ++x) rgbx[x] = in[3 * x] | (in[3 * x + 1] << 8) | (in[3 * x + 2] << 16);
+    uint8_t* out = dst + static_cast<size_t>(y) * out_w * 3;
+    for (int xx = 0; xx < out_w; ++xx) {
+      const int32_t* k = &c.k[static_cast<size_t>(xx) * c.ksize];
+      const uint32_t* p = rgbx.data() + c.first[xx];
+      __m128i acc = half;
+      for (int x = 0; x < c.count[xx]; ++x) {
+        const __m128i px = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(static_cast<int>(p[x])));
+        acc = _mm_add_epi32(acc, _mm_mullo_epi32(px, _mm_set1_epi32(k[x])));
+      }
+      acc = _mm_srai_epi32(acc, kPrecisionBits);
+      const __m128i packed = _mm_packus_epi16(_mm_packs_epi32(acc, acc), acc);
+      const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(packed));
+      out[3 * xx + 0] = static_cast<uint8_t>(v);
+      out[3 * xx + 1] = static_cast<uint8_t>(v >> 8);
+      out[3 * xx + 2] = static_cast<uint8_t>(v >> 16);
     }
-    uint8_t* out = dst + static_cast<size_t>(yy) * row_bytes;
-    for (size_t i = 0; i < row_bytes; ++i) out[i] = clip8(acc[i]);
+  }
+}
+
+void resample_horizontal(const uint8_t* src, int src_w, int row0, int rows, const Coeffs& c, int out_w,
+                         uint8_t* dst) {
+  static const bool sse41 = __builtin_cpu_supports("sse4.1");
+  if (sse41) {
+    resample_horizontal_sse41(src, src_w, row0, rows, c, out_w, dst);
+  } else {
+    resample_horizontal_scalar(src, src_w, row0, rows, c, out_w, dst);
   }
 }
 
@@ -206,7 +253,7 @@ StatusOr<RgbImage> resize_rgb(const RgbImage& src, int32_t width, int32_t height
     out.width = vin->width;
     out.height = height;
     out.pixels.resize(static_cast<size_t>(out.width) * height * 3);
-    resample_vertical(vin->pixels.data(), vin->width, cv, row_shift, height, out.pixels.data());
+    resample_rows(vin->pixels.data(), static_cast<size_t>(vin->width) * 3, cv, row_shift, height, out.pixels.data());
     return out;
   } catch (const std::bad_alloc&) {
     return resource_exhausted("out of memory resizing to " + std::to_string(width) + "x" + std::to_string(height));

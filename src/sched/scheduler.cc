@@ -97,8 +97,13 @@ Status Scheduler::add_request(Request request) {
   r->seq = next_seq_++;
   r->block_hashes.clear();
   r->update_block_hashes(kv_.block_size());
-  // Items already held (or being encoded) stay held until this request has used them.
-  for (const MmInputRef& m : r->mm_inputs) encoder_cache_.add_ref(m.hash, r->req_id);
+  // Items already held (or being encoded) stay held until this request has used them, but only the
+  // leading ones: a request must not pin an item it needs after one that is absent, or a full cache could
+  // never make room for the absent one (it would wait on itself).
+  for (const MmInputRef& m : r->mm_inputs) {
+    if (encoder_cache_.state(m.hash) == EncoderCacheManager::State::kAbsent) break;
+    encoder_cache_.add_ref(m.hash, r->req_id);
+  }
   requests_.emplace(r->req_id, std::move(owned));
   waiting_->add(r);
   return ok_status();
@@ -239,8 +244,7 @@ int64_t Scheduler::limit_by_encoder(Request& r, int64_t start, int64_t n, Step& 
       encoder_cache_.add_ref(m.hash, r.req_id);
       continue;
     }
-    if (is_inline && state == EncoderCacheManager::State::kAbsent &&
-        encoder_cache_.allocate(m.hash, m.num_tokens, r.req_id)) {
+    if (is_inline && state == EncoderCacheManager::State::kAbsent && allocate_encoder_entry(r, m)) {
       step.encoder_inputs.push_back(ScheduledEncoderInput{r.req_id, static_cast<int32_t>(i), m});
       encoder_in_flight_.insert(m.hash);
       continue;
@@ -269,7 +273,7 @@ void Scheduler::schedule_encoder(Step& step) {
           continue;
         }
         if (cost > 0 && cost + m.encoder_cost > options_.max_encoder_batch_cost) return false;
-        if (!encoder_cache_.allocate(m.hash, m.num_tokens, r->req_id)) return false;  // full: wait for room
+        if (!allocate_encoder_entry(*r, m)) return false;  // full: wait for room
         step.encoder_inputs.push_back(ScheduledEncoderInput{r->req_id, static_cast<int32_t>(i), m});
         encoder_in_flight_.insert(m.hash);
         cost += m.encoder_cost;
@@ -292,6 +296,15 @@ void Scheduler::schedule_encoder(Step& step) {
     for (const Request* r : running_) decoding = decoding || r->num_output_tokens() > 0;
     step_encoder_budget_s_ = encoder_budget_.budget_s(decoding);
   }
+}
+
+bool Scheduler::allocate_encoder_entry(Request& r, const MmInputRef& m) {
+  if (encoder_cache_.allocate(m.hash, m.num_tokens, r.req_id)) return true;
+  if (r.status != RequestStatus::kRunning) return false;
+  // Their items stay cached until evicted (pending ones finish encoding first); they look them up again
+  // when scheduled, and encode them again if they were evicted.
+  for (const Request* w : waiting_->to_vector()) encoder_cache_.release_all(w->req_id);
+  return encoder_cache_.allocate(m.hash, m.num_tokens, r.req_id);
 }
 
 void Scheduler::count_media_query(Request& r, size_t i) {

@@ -107,6 +107,10 @@ class Scheduler {
   // Tokens of [start, start + n) that can be computed now: up to the first media item whose embedding is
   // not ready (inline mode: schedules that item's encoding in this step when the cache has room).
   int64_t limit_by_encoder(Request& request, int64_t start, int64_t n, Step& step);
+  // Reserves encoder-cache room for item m of `request`. When it does not fit and `request` is running,
+  // references held by waiting requests (taken at admission or when their encoding started) give way
+  // first: a running request must never wait on room that only a request it keeps waiting could free.
+  bool allocate_encoder_entry(Request& request, const MmInputRef& m);
   // Counts the encoder-cache lookup of item i of `request` once (a hit when held or being encoded).
   void count_media_query(Request& request, size_t i);
   // Releases encoder-cache references of items whose placeholders are all computed.

@@ -13,6 +13,13 @@ std::variant<PreparedMedia, ApiError> prepare_media(const GenerationInput& in, c
       return invalid_request("image at '" + part.param + "': " + item.status().message(), part.param + ".image_url",
                              "invalid_image");
     }
+    if (media.max_item_tokens > 0 && (*item)->num_tokens > media.max_item_tokens) {
+      return invalid_request("image at '" + part.param + "' needs " + std::to_string((*item)->num_tokens) +
+                                 " embedding rows, more than the encoder cache holds (" +
+                                 std::to_string(media.max_item_tokens) +
+                                 "); send a smaller image (or lower mm_processor_kwargs.max_pixels)",
+                             part.param + ".image_url", "image_too_large");
+    }
     out.items.push_back(std::move(*item));
   }
   size_t next = 0;

@@ -429,10 +429,11 @@ std::variant<PreparedRequest, ApiError> prepare_request(const GenerationInput& i
     if (!model.media) {
       return invalid_request("this model does not accept images", in.media_parts[0].param, "unsupported");
     }
-    if (static_cast<int64_t>(in.media_parts.size()) > model.media->max_images_per_request) {
-      return invalid_request("at most " + std::to_string(model.media->max_images_per_request) +
-                                 " images are allowed per request, got " + std::to_string(in.media_parts.size()),
-                             "messages", "too_many_images");
+    const int64_t max_images = model.media->max_images_per_request;
+    if (static_cast<int64_t>(in.media_parts.size()) > max_images) {  // name the first image over the limit
+      return invalid_request("at most " + std::to_string(max_images) + " images are allowed per request, got " +
+                                 std::to_string(in.media_parts.size()),
+                             in.media_parts[static_cast<size_t>(max_images)].param + ".image_url", "too_many_images");
     }
   }
   auto tokens = tokenize_prompt(in, model);

@@ -23,6 +23,7 @@ struct ServedMedia {
   int32_t image_token_id = 0;                           // <|image_pad|>: one per embedding row
   std::string image_marker = "<|vision_start|><|image_pad|><|vision_end|>";  // for string-only templates
   int64_t max_images_per_request = 16;
+  int64_t max_item_tokens = 0;  // embedding rows one image may have (the engine's encoder cache); 0: no limit
 };
 
 struct ServedModel {

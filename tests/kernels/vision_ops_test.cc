@@ -129,7 +129,7 @@ TEST(RopeTableRef, RotatesPairsHalfApart) {
   // head_dim 4: pairs (0, 2) and (1, 3); pair 0 by 90 degrees, pair 1 unrotated.
   float x[] = {1, 2, 3, 4};
   const float c[] = {0, 1}, s[] = {1, 0};
-  ref::rope_table(x, 1, 1, 4, c, s);
+  ref::rope_table(x, 1, 1, 4, 4, c, s);
   EXPECT_FLOAT_EQ(x[0], -3);
   EXPECT_FLOAT_EQ(x[2], 1);
   EXPECT_FLOAT_EQ(x[1], 2);
@@ -145,16 +145,21 @@ TEST_P(RopeTableVariantTest, MatchesRef) {
   for (int64_t T : {1, 5, 300}) {
     for (int64_t head_dim : {4, 32, 40, 80, 128}) {
       for (int64_t n_heads : {1, 3, 16}) {
-        const auto x = random_floats(rng, static_cast<size_t>(T * n_heads * head_dim));
-        const auto angles = random_floats(rng, static_cast<size_t>(T * head_dim / 2), -100.f, 100.f);
-        std::vector<float> c(angles.size()), s(angles.size());
-        for (size_t i = 0; i < angles.size(); ++i) c[i] = std::cos(angles[i]), s[i] = std::sin(angles[i]);
-        std::vector<float> want = x, got = x;
-        ref::rope_table(want.data(), T, n_heads, head_dim, c.data(), s.data());
-        v.fn(got.data(), T, n_heads, head_dim, c.data(), s.data());
-        const float err = mms::testing::max_abs_diff(got.data(), want.data(), want.size());
-        EXPECT_LE(err, 1e-6f) << v.name << " T=" << T << " D=" << head_dim << " H=" << n_heads;
-        report.add(v.name, err);
+        for (int64_t extra : {0, 7}) {  // rows wider than the heads (a fused qkv row); the rest stays untouched
+          const int64_t stride = n_heads * head_dim + extra;
+          const auto x = random_floats(rng, static_cast<size_t>(T * stride));
+          const auto angles = random_floats(rng, static_cast<size_t>(T * head_dim / 2), -100.f, 100.f);
+          std::vector<float> c(angles.size()), s(angles.size());
+          for (size_t i = 0; i < angles.size(); ++i) c[i] = std::cos(angles[i]), s[i] = std::sin(angles[i]);
+          std::vector<float> want = x, got = x;
+          ref::rope_table(want.data(), T, n_heads, head_dim, stride, c.data(), s.data());
+          v.fn(got.data(), T, n_heads, head_dim, stride, c.data(), s.data());
+          const float err = mms::testing::max_abs_diff(got.data(), want.data(), want.size());
+          EXPECT_LE(err, 1e-6f) << v.name << " T=" << T << " D=" << head_dim << " H=" << n_heads;
+          for (int64_t t = 0; t < T; ++t)
+            for (int64_t j = n_heads * head_dim; j < stride; ++j) EXPECT_EQ(got[t * stride + j], x[t * stride + j]);
+          report.add(v.name, err);
+        }
       }
     }
   }

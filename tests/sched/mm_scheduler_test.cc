@@ -270,6 +270,68 @@ TEST(MmScheduler, FullEncoderCacheMakesItemsWaitAndEvictsUnusedOnes) {
   EXPECT_EQ(d.result().outputs.size(), 3u);
 }
 
+// Text, then images of `pad` rows each separated by 2 text tokens, then text.
+Request multi_image_request(const std::string& id, int pad, const std::vector<Hash128>& imgs, int max_tokens = 3) {
+  std::vector<int32_t> p = {1, 2, 3};
+  StopParams stop;
+  stop.max_tokens = max_tokens;
+  std::vector<MmInputRef> refs;
+  for (const Hash128& h : imgs) {
+    refs.push_back(MmInputRef{h, static_cast<int64_t>(p.size()), pad, pad * 4});
+    for (int i = 0; i < pad; ++i) p.push_back(kPad);
+    p.push_back(4), p.push_back(5);
+  }
+  Request r(id, p, stop);
+  r.mm_inputs = refs;
+  return r;
+}
+
+// A cache that holds one image; a request that needs B first and A second arrives while A is held. It must
+// not pin A (which it needs later) while it waits for room for B: nothing could ever make that room.
+TEST(MmScheduler, OneImageCacheServesTwoImageRequestsInEitherOrder) {
+  for (EncoderMode mode : {EncoderMode::kAsync, EncoderMode::kInline}) {
+    FakeClock clock;
+    SchedulerOptions o = options(mode, /*cache_tokens=*/12);
+    o.kv.enable_prefix_caching = false;
+    Scheduler s(o, clock);
+    Driver d(s, o, 2);
+    d.add(multi_image_request("a", 12, {image(1)}, 6));
+    for (int i = 0; i < 4; ++i) d.step();  // A encoded and in use
+    d.add(multi_image_request("ba", 12, {image(2), image(1)}));
+    d.add(multi_image_request("ab", 12, {image(1), image(2)}));
+    d.add(multi_image_request("b", 12, {image(2)}));
+    d.run(400);
+    for (const char* id : {"a", "ba", "ab", "b"}) EXPECT_EQ(d.result().finish.count(id), 1u) << id << " " << encoder_mode_name(mode);
+  }
+}
+
+// A cache that holds one image and room for one running request: "ab" has used A and needs B while "a2",
+// waiting for ab's seat, holds A since its admission. The waiting request's hold must give way, whenever
+// it arrives and however large the steps are.
+TEST(MmScheduler, WaitingRequestsNeverHoldRoomARunningOneNeeds) {
+  for (EncoderMode mode : {EncoderMode::kAsync, EncoderMode::kInline}) {
+    for (int64_t budget : {4, 8, 32}) {
+      for (int arrive_after = 0; arrive_after < 8; ++arrive_after) {
+        FakeClock clock;
+        SchedulerOptions o = options(mode, /*cache_tokens=*/12);
+        o.kv.enable_prefix_caching = false;
+        o.max_num_seqs = 1;
+        o.max_num_batched_tokens = budget;
+        Scheduler s(o, clock);
+        Driver d(s, o, 2);
+        d.add(multi_image_request("ab", 12, {image(1), image(2)}));
+        for (int i = 0; i < arrive_after; ++i) d.step();
+        d.add(multi_image_request("a2", 12, {image(1)}));
+        d.run(400);
+        for (const char* id : {"ab", "a2"}) {
+          EXPECT_EQ(d.result().finish.count(id), 1u)
+              << id << " " << encoder_mode_name(mode) << " budget " << budget << " arriving after " << arrive_after;
+        }
+      }
+    }
+  }
+}
+
 TEST(MmScheduler, RejectsBadMediaLayouts) {
   FakeClock clock;
   const SchedulerOptions o = options(EncoderMode::kAsync, 10);
@@ -293,8 +355,8 @@ TEST(EncoderBudget, LeavesTheTargetMinusTheStepTime) {
   EXPECT_NEAR(b.budget_s(true), 0.04, 1e-12);
   b.record_step(true, 0.16);  // moving average: 0.06 + 0.2 * 0.1
   EXPECT_NEAR(b.budget_s(true), 0.02, 1e-12);
-  for (int i = 0; i < 50; ++i) b.record_step(true, 0.2);  // steps slower than the target: the floor
-  EXPECT_DOUBLE_EQ(b.budget_s(true), o.min_slice_s);
+  for (int i = 0; i < 50; ++i) b.record_step(true, 0.2);  // steps slower than the target: the minimum share
+  EXPECT_NEAR(b.budget_s(true), o.min_share * 0.2, 1e-6);
   EncoderBudget a(EncoderBudgetOptions{});  // auto target: 1.5x the step time
   a.record_step(true, 0.05);
   a.record_step(false, 5.0);  // steps without decodes do not count

@@ -44,7 +44,8 @@ void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMeta
 void layer_norm(const float* x, const float* w, const float* b, int64_t rows, int64_t dim, float eps, float* y);
 void gelu(const float* x, int64_t n, float* out);
 void quick_gelu(const float* x, int64_t n, float* out);
-void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);
+void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t row_stride, const float* cos,
+                const float* sin);
 void varlen_attention(const VarlenAttentionArgs& args);  // oneDNN sgemm + AVX2 softmax
 }  // namespace avx2
 

@@ -12,7 +12,8 @@
 
 namespace mms::kernels::cpu::avx2 {
 
-void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
+void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t row_stride, const float* cos,
+                const float* sin) {
   const int64_t half = head_dim / 2;
   const int64_t hv = half / 8 * 8;
   const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(n_heads * head_dim, 1));
@@ -21,7 +22,7 @@ void rope_table(float* x, int64_t T, int64_t n_heads, int64_t head_dim, const fl
       const float* c = cos + t * half;
       const float* s = sin + t * half;
       for (int64_t h = 0; h < n_heads; ++h) {
-        float* v = x + (t * n_heads + h) * head_dim;
+        float* v = x + t * row_stride + h * head_dim;
         int64_t j = 0;
         for (; j < hv; j += 8) {
           const __m256 x0 = _mm256_loadu_ps(v + j), x1 = _mm256_loadu_ps(v + j + half);

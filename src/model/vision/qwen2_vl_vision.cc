@@ -2,7 +2,7 @@
 // Qwen2_5_VisionTransformerPretrainedModel; GGUF clip with projector qwen2vl_merger / qwen2.5vl_merger):
 //   x = patches Wp                       Conv3d over (channel, frame pair, 14, 14) as a matmul, rows in 2x2 groups
 //                                        (Qwen2.5-VL: groups permuted into window order, HF get_window_index)
-//   per layer:  h = norm1(x); q, k, v = h Wq + bq, h Wk + bk, h Wv + bv; rope2d(q, k)
+//   per layer:  h = norm1(x); [q k v] = h Wqkv + bqkv; rope2d(q, k)
 //               x += attention(q, k, v within each frame pair, or within each window) Wo + bo
 //               h = norm2(x); x += Qwen2-VL:   fc2(quick_gelu(fc1 h))
 //                                  Qwen2.5-VL: down(silu(gate h) * up h)          (all with biases)
@@ -10,13 +10,15 @@
 // norm = LayerNorm with bias (Qwen2-VL) or RMSNorm (Qwen2.5-VL).
 //
 // A job is a fixed list of work units built at start(): row-chunked stages (patch embedding; norm1 + QKV + RoPE;
-// output projection; norm2 + up/gate; down; merger) over all inputs' rows together, and attention units (groups of
-// windows or frames, or one frame's heads, or one head's block of query rows). run() executes units in order.
+// output projection; norm2 + up/gate; down; ln_q) over all inputs' rows together, attention units (groups of
+// windows or frames, or one frame's heads, or one head's block of query rows), and the merger's two matmuls tiled
+// by rows and columns. run() executes units in order.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <string>
 
 #include "kernels/activation.h"
 #include "kernels/gelu.h"
@@ -30,7 +32,9 @@
 namespace mms {
 namespace {
 
-enum class Op : uint8_t { kPatchEmbed, kAttnIn, kAttention, kAttnOut, kMlpIn, kMlpOut, kMerger };
+enum class Op : uint8_t {
+  kPatchEmbed, kAttnIn, kAttention, kAttnOut, kMlpIn, kMlpOut, kMergerNorm, kMergerFc1, kMergerFc2
+};
 
 struct Unit {
   Op op;
@@ -39,6 +43,7 @@ struct Unit {
   int64_t begin = 0, end = 0;  // rows [begin, end); kAttention: segments [begin, end)
   int32_t h0 = 0, h1 = 0;      // kAttention: heads
   int64_t q0 = 0, q1 = 0;      // kAttention with q1 > q0: only query rows [q0, q1) of segment `begin`
+  int64_t n0 = 0, n1 = 0;      // kMergerFc1/2: output columns [n0, n1); rows are merged rows
   int64_t flops = 0;
 };
 
@@ -86,6 +91,23 @@ class QwenVisionJob final : public VisionEncodeJob {
   int64_t remaining_flops() const override { return total_flops_ - done_flops_; }
   int64_t num_units() const override { return static_cast<int64_t>(units_.size()); }
   int64_t remaining_units() const override { return static_cast<int64_t>(units_.size() - next_); }
+  std::string describe_unit(int64_t i) const override {
+    MMS_CHECK(i >= 0 && i < num_units());
+    static constexpr const char* kNames[] = {"patch_embed", "attn_in", "attention", "attn_out", "mlp_in",
+                                             "mlp_out",     "merger_norm", "merger_fc1", "merger_fc2"};
+    const Unit& u = units_[static_cast<size_t>(i)];
+    std::string s = u.layer >= 0 ? "layer " + std::to_string(u.layer) + " " : "";
+    s += kNames[static_cast<int>(u.op)];
+    auto range = [](int64_t a, int64_t b) { return std::to_string(a) + "-" + std::to_string(b); };
+    if (u.op == Op::kMergerFc1 || u.op == Op::kMergerFc2) {
+      return s + " merged rows " + range(u.begin, u.end) + " columns " + range(u.n0, u.n1);
+    }
+    if (u.op != Op::kAttention) return s + " rows " + range(u.begin, u.end);
+    s += std::string(u.window ? "(window)" : "(full)") + " seqs " + range(u.begin, u.end);
+    s += " heads " + range(u.h0, u.h1);
+    if (u.q1 > u.q0) s += " rows " + range(u.q0, u.q1);
+    return s;
+  }
   std::span<const float> output(size_t i) const override {
     MMS_CHECK(done() && i < outputs_.size());
     return outputs_[i];
@@ -178,6 +200,24 @@ class QwenVisionJob final : public VisionEncodeJob {
     }
   }
 
+  // A merger matmul [G, U] x [N, U]^T over the G merged rows: its weights are large next to its rows (U = 4E), so
+  // it is tiled by rows (at most kMergerRows, keeping the weight reuse of a GEMM) and by output columns.
+  void add_merger_matmul(Op op, int64_t N) {
+    constexpr int64_t kMergerRows = 512;
+    const int64_t G = R_ / m2_;
+    for (int64_t g = 0; g < G; g += kMergerRows) {
+      Unit u{op};
+      u.begin = g, u.end = std::min(G, g + kMergerRows);
+      const int64_t cols = std::max<int64_t>(64, o_.unit_flops / (2 * U_ * (u.end - u.begin)) / 64 * 64);
+      for (int64_t n = 0; n < N; n += cols) {
+        u.n0 = n, u.n1 = std::min(N, n + cols);
+        u.flops = 2 * U_ * (u.end - u.begin) * (u.n1 - u.n0);
+        units_.push_back(u);
+        merger_tile_ = std::max(merger_tile_, (u.end - u.begin) * (u.n1 - u.n0));
+      }
+    }
+  }
+
   void build_units() {
     if (R_ == 0) return;
     add_row_stage(Op::kPatchEmbed, -1, 2 * K_ * E_);
@@ -189,24 +229,24 @@ class QwenVisionJob final : public VisionEncodeJob {
       add_row_stage(Op::kMlpIn, l, mlp_in);
       add_row_stage(Op::kMlpOut, l, 2 * E_ * F_);
     }
-    add_row_stage(Op::kMerger, -1, (2 * U_ * U_ + 2 * U_ * O_) / m2_);
+    add_row_stage(Op::kMergerNorm, -1, 8 * E_);
+    add_merger_matmul(Op::kMergerFc1, U_);
+    add_merger_matmul(Op::kMergerFc2, O_);
   }
 
   void allocate() {
     const int64_t max_chunk = std::min(R_, chunk_rows(2 * K_ * E_));
-    const int64_t merger_chunk = std::min(R_, chunk_rows((2 * U_ * U_ + 2 * U_ * O_) / m2_)) / m2_;
-    x_ = alloc(R_ * E_), h_ = alloc(R_ * E_), q_ = alloc(R_ * E_), k_ = alloc(R_ * E_), v_ = alloc(R_ * E_);
+    x_ = alloc(R_ * E_), h_ = alloc(R_ * E_), qkv_ = alloc(R_ * 3 * E_);
     attn_ = alloc(R_ * E_), up_ = alloc(R_ * F_);
     if (c_.is_qwen25()) gate_ = alloc(R_ * F_);
     cos_ = alloc(R_ * D_ / 2), sin_ = alloc(R_ * D_ / 2);
     patches_ = alloc(max_chunk * K_);
-    merger_mid_ = alloc(merger_chunk * U_), merger_out_ = alloc(merger_chunk * O_);
+    merger_tile_buf_ = alloc(merger_tile_);
     inv_freq_ = vision_rope_inv_freq(D_, c_.rope_theta);
   }
 
   void release() {
-    for (Buffer* b : {&x_, &h_, &q_, &k_, &v_, &attn_, &up_, &gate_, &cos_, &sin_, &patches_, &merger_mid_,
-                      &merger_out_})
+    for (Buffer* b : {&x_, &h_, &qkv_, &attn_, &up_, &gate_, &cos_, &sin_, &patches_, &merger_tile_buf_})
       b->reset();
   }
 
@@ -228,11 +268,10 @@ class QwenVisionJob final : public VisionEncodeJob {
         break;
       case Op::kAttnIn:
         norm(x_.get() + r0 * E_, L->norm1_w, L->norm1_b, n, h_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wq, L->bq, q_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wk, L->bk, k_.get() + r0 * E_);
-        kernels::matmul(h_.get() + r0 * E_, n, L->wv, L->bv, v_.get() + r0 * E_);
-        kernels::rope_table(q_.get() + r0 * E_, n, H_, D_, cos_.get() + r0 * D_ / 2, sin_.get() + r0 * D_ / 2);
-        kernels::rope_table(k_.get() + r0 * E_, n, H_, D_, cos_.get() + r0 * D_ / 2, sin_.get() + r0 * D_ / 2);
+        kernels::matmul(h_.get() + r0 * E_, n, L->wqkv, L->bqkv, qkv_.get() + r0 * 3 * E_);
+        // q and k are the first 2 * H heads of each qkv row.
+        kernels::rope_table(qkv_.get() + r0 * 3 * E_, n, 2 * H_, D_, 3 * E_, cos_.get() + r0 * D_ / 2,
+                            sin_.get() + r0 * D_ / 2);
         break;
       case Op::kAttention:
         attention(u);
@@ -255,8 +294,12 @@ class QwenVisionJob final : public VisionEncodeJob {
         kernels::matmul(up_.get() + r0 * F_, n, L->w_down, L->b_down, h_.get() + r0 * E_);
         kernels::add(x_.get() + r0 * E_, h_.get() + r0 * E_, n * E_, x_.get() + r0 * E_);
         break;
-      case Op::kMerger:
-        merger(r0, n);
+      case Op::kMergerNorm:
+        norm(x_.get() + r0 * E_, w_.merger_norm_w, w_.merger_norm_b, n, h_.get() + r0 * E_);
+        break;
+      case Op::kMergerFc1:
+      case Op::kMergerFc2:
+        merger_tile(u);
         break;
     }
   }
@@ -286,8 +329,10 @@ class QwenVisionJob final : public VisionEncodeJob {
     const std::vector<int32_t>& cu = u.window ? cu_window_ : cu_full_;
     kernels::VarlenAttentionArgs a;
     const int64_t col = int64_t{u.h0} * D_;
-    a.q = q_.get() + col, a.k = k_.get() + col, a.v = v_.get() + col, a.out = attn_.get() + col;
-    a.q_stride = a.kv_stride = a.out_stride = E_;
+    a.q = qkv_.get() + col, a.k = qkv_.get() + E_ + col, a.v = qkv_.get() + 2 * E_ + col;
+    a.out = attn_.get() + col;
+    a.q_stride = a.kv_stride = 3 * E_;
+    a.out_stride = E_;
     a.n_heads = u.h1 - u.h0;
     a.head_dim = static_cast<int32_t>(D_);
     a.scale = 1.0f / std::sqrt(static_cast<float>(D_));
@@ -303,18 +348,23 @@ class QwenVisionJob final : public VisionEncodeJob {
     kernels::varlen_attention(a);
   }
 
-  // Rows [r0, r0 + n) (whole merge groups): ln_q, then each group of m2 rows as one row of the merger MLP, written
-  // to its input's output at its row-major merged position.
-  void merger(int64_t r0, int64_t n) {
-    norm(x_.get() + r0 * E_, w_.merger_norm_w, w_.merger_norm_b, n, h_.get() + r0 * E_);
-    const int64_t g0 = r0 / m2_, groups = n / m2_;
-    kernels::matmul(h_.get() + r0 * E_, groups, w_.merger_fc1, w_.merger_fc1_b, merger_mid_.get());
-    kernels::gelu(merger_mid_.get(), groups * U_, merger_mid_.get());
-    kernels::matmul(merger_mid_.get(), groups, w_.merger_fc2, w_.merger_fc2_b, merger_out_.get());
-    for (int64_t g = 0; g < groups; ++g) {
-      const Dest& d = dest_[static_cast<size_t>(g0 + g)];
-      std::memcpy(outputs_[static_cast<size_t>(d.input)].data() + int64_t{d.row} * O_, merger_out_.get() + g * O_,
-                  static_cast<size_t>(O_) * sizeof(float));
+  // One tile of the merger MLP. fc1: ln_q's output viewed as [G, U] (a merge group's rows are adjacent) times
+  // columns [n0, n1) of fc1, GELU, into mid [G, U] (the attention output buffer, free by now). fc2: mid times
+  // columns [n0, n1) of fc2, each merged row written to its input's output at its row-major merged position.
+  void merger_tile(const Unit& u) {
+    const bool fc1 = u.op == Op::kMergerFc1;
+    const Tensor& w = fc1 ? w_.merger_fc1 : w_.merger_fc2;
+    const float* bias = fc1 ? w_.merger_fc1_b : w_.merger_fc2_b;
+    const float* in = (fc1 ? h_.get() : attn_.get()) + u.begin * U_;
+    const int64_t rows = u.end - u.begin, cols = u.n1 - u.n0;
+    float* tile = merger_tile_buf_.get();
+    kernels::matmul(in, rows, Tensor(w.row(u.n0), w.dtype, {cols, U_}), bias + u.n0, tile);
+    if (fc1) kernels::gelu(tile, rows * cols, tile);
+    for (int64_t g = 0; g < rows; ++g) {
+      float* dst = fc1 ? attn_.get() + (u.begin + g) * U_
+                       : outputs_[static_cast<size_t>(dest_[static_cast<size_t>(u.begin + g)].input)].data() +
+                             int64_t{dest_[static_cast<size_t>(u.begin + g)].row} * O_;
+      std::memcpy(dst + u.n0, tile + g * cols, static_cast<size_t>(cols) * sizeof(float));
     }
   }
 
@@ -339,11 +389,13 @@ class QwenVisionJob final : public VisionEncodeJob {
   int64_t total_flops_ = 0, done_flops_ = 0;
 
   // Scratch, allocated at the first run() and freed when done.
-  Buffer x_, h_, q_, k_, v_, attn_;  // [R, E]
+  Buffer x_, h_, attn_;              // [R, E]
+  Buffer qkv_;                       // [R, 3 * E]: q, k, v of a row side by side
   Buffer up_, gate_;                 // [R, F]
   Buffer cos_, sin_;                 // [R, D / 2]
   Buffer patches_;                   // [chunk, K]
-  Buffer merger_mid_, merger_out_;   // [chunk / m2, U], [chunk / m2, O]
+  Buffer merger_tile_buf_;           // [merger_tile_]: one merger tile's output
+  int64_t merger_tile_ = 0;
   std::vector<std::vector<float>> outputs_;  // per input [tokens, O]
 };
 

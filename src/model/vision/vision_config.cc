@@ -12,7 +12,9 @@ namespace {
 using json_fields::json;
 
 Status positive(const std::string& where, std::string_view field, int64_t v) {
-  if (v <= 0) return invalid_argument(where + ": " + std::string(field) + " must be positive, got " + std::to_string(v));
+  if (v <= 0) {
+    return invalid_argument(where + ": " + std::string(field) + " must be positive, got " + std::to_string(v));
+  }
   return ok_status();
 }
 
@@ -159,7 +161,9 @@ StatusOr<VisionConfig> parse_hf_vision_config(std::string_view text, const std::
     MMS_ASSIGN_OR_RETURN(c.out_hidden_size, req_int(*vc, "out_hidden_size", path));
     MMS_ASSIGN_OR_RETURN(c.window_size, int_or(*vc, "window_size", path, 112));
     if (const json* fa = json_fields::find(*vc, "fullatt_block_indexes")) {
-      if (!fa->is_array()) return invalid_argument(path + ": field 'vision_config.fullatt_block_indexes' must be a list");
+      if (!fa->is_array()) {
+        return invalid_argument(path + ": field 'vision_config.fullatt_block_indexes' must be a list");
+      }
       for (const json& v : *fa) {
         if (!v.is_number_integer()) {
           return invalid_argument(path + ": field 'vision_config.fullatt_block_indexes' must hold integers");

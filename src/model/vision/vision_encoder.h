@@ -44,16 +44,20 @@ class VisionEncodeJob {
   virtual int64_t remaining_flops() const = 0;
   virtual int64_t num_units() const = 0;        // work units in all
   virtual int64_t remaining_units() const = 0;
+  // What unit i (0 <= i < num_units(), in execution order) does, for logs and profiles:
+  // "layer 7 attention(full) seq 0 heads 3-4 rows 960-1920", "layer 2 mlp_in rows 256-512", ...
+  virtual std::string describe_unit(int64_t i) const = 0;
   // After done(): the embeddings of input i, [num_output_tokens(i), out_hidden_size], rows in the
   // row-major order of the merged grid (frame-pair, row, column) as the placeholder tokens are laid out.
   virtual std::span<const float> output(size_t i) const = 0;
 };
 
-// How finely a job is sliced: a row-chunked matmul unit does about unit_flops, an attention unit about
-// attention_unit_flops (f32 attention runs at a lower FLOP rate than bf16 matmuls).
+// How finely a job is sliced: a row-chunked (or, in the merger, row- and column-tiled) matmul unit does about
+// unit_flops, an attention unit about attention_unit_flops (f32 attention runs at a lower FLOP rate than bf16
+// matmuls). The defaults aim at units of roughly 10-30 ms on two cores (benchmarks/vision_bench.cc).
 struct VisionEncoderOptions {
-  int64_t unit_flops = int64_t{4} << 30;
-  int64_t attention_unit_flops = int64_t{1} << 30;
+  int64_t unit_flops = 2'000'000'000;
+  int64_t attention_unit_flops = 500'000'000;
 };
 
 class VisionEncoder {
@@ -66,7 +70,8 @@ class VisionEncoder {
   // Placeholder tokens (embedding rows) for a grid: t * h * w / spatial_merge_size^2.
   int64_t num_output_tokens(const VisionGrid& grid) const;
   // Starts encoding `inputs` (batched: one job, attention kept within each input). The frames must stay
-  // alive until the job is done, and the job must not outlive the encoder. InvalidArgument for a size grid_of rejects or frames of the wrong length.
+  // alive until the job is done, and the job must not outlive the encoder. InvalidArgument for a size grid_of
+  // rejects or frames of the wrong length.
   virtual StatusOr<std::unique_ptr<VisionEncodeJob>> start(std::span<const VisionInput> inputs) const = 0;
 };
 

@@ -25,7 +25,9 @@ WindowLayout window_layout(const VisionGrid& g, int64_t merge, int64_t window_un
             ++units;
           }
         }
-        if (units > 0) out.cu_window_seqlens.push_back(out.cu_window_seqlens.back() + static_cast<int32_t>(units * merge * merge));
+        if (units > 0) {
+          out.cu_window_seqlens.push_back(out.cu_window_seqlens.back() + static_cast<int32_t>(units * merge * merge));
+        }
       }
     }
   }
@@ -49,7 +51,9 @@ void append_patch_rows(const VisionGrid& g, int32_t input, int64_t merge, const 
 std::vector<double> vision_rope_inv_freq(int64_t head_dim, double theta) {
   const int64_t quarter = head_dim / 4;
   std::vector<double> inv(static_cast<size_t>(quarter));
-  for (int64_t i = 0; i < quarter; ++i) inv[i] = std::pow(theta, -4.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+  for (int64_t i = 0; i < quarter; ++i) {
+    inv[i] = std::pow(theta, -4.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+  }
   return inv;
 }
 

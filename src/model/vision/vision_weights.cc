@@ -15,9 +15,6 @@ StatusOr<Tensor> matrix(const WeightStore& s, const std::string& name, const Sha
   return t;
 }
 
-// Rows [r0, r0 + rows) of a 2-D tensor as a tensor of its own.
-Tensor row_range(const Tensor& t, int64_t r0, int64_t rows) { return Tensor(t.row(r0), t.dtype, {rows, t.dim(1)}); }
-
 class Loader {
  public:
   Loader(const WeightStore& s, const VisionConfig& c, VisionWeights* w) : s_(s), c_(c), w_(w) {}
@@ -38,12 +35,8 @@ class Loader {
         MMS_ASSIGN_OR_RETURN(L.norm1_b, vec(b + "norm1.bias", E));
         MMS_ASSIGN_OR_RETURN(L.norm2_b, vec(b + "norm2.bias", E));
       }
-      MMS_ASSIGN_OR_RETURN(Tensor qkv, matrix(s_, b + "attn.qkv.weight", Shape{3 * E, E}));
-      L.wq = row_range(qkv, 0, E);
-      L.wk = row_range(qkv, E, E);
-      L.wv = row_range(qkv, 2 * E, E);
-      MMS_ASSIGN_OR_RETURN(const float* bqkv, vec(b + "attn.qkv.bias", 3 * E));
-      L.bq = bqkv, L.bk = bqkv + E, L.bv = bqkv + 2 * E;
+      MMS_ASSIGN_OR_RETURN(L.wqkv, matrix(s_, b + "attn.qkv.weight", Shape{3 * E, E}));
+      MMS_ASSIGN_OR_RETURN(L.bqkv, vec(b + "attn.qkv.bias", 3 * E));
       MMS_ASSIGN_OR_RETURN(L.wo, matrix(s_, b + "attn.proj.weight", Shape{E, E}));
       MMS_ASSIGN_OR_RETURN(L.bo, vec(b + "attn.proj.bias", E));
       const std::string up = c_.is_qwen25() ? "mlp.up_proj." : "mlp.fc1.";
@@ -72,12 +65,7 @@ class Loader {
         MMS_ASSIGN_OR_RETURN(L.norm1_b, vec(b + "ln1.bias", E));
         MMS_ASSIGN_OR_RETURN(L.norm2_b, vec(b + "ln2.bias", E));
       }
-      MMS_ASSIGN_OR_RETURN(L.wq, matrix(s_, b + "attn_q.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.wk, matrix(s_, b + "attn_k.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.wv, matrix(s_, b + "attn_v.weight", Shape{E, E}));
-      MMS_ASSIGN_OR_RETURN(L.bq, vec(b + "attn_q.bias", E));
-      MMS_ASSIGN_OR_RETURN(L.bk, vec(b + "attn_k.bias", E));
-      MMS_ASSIGN_OR_RETURN(L.bv, vec(b + "attn_v.bias", E));
+      MMS_RETURN_IF_ERROR(join_qkv(b, &L));
       MMS_ASSIGN_OR_RETURN(L.wo, matrix(s_, b + "attn_out.weight", Shape{E, E}));
       MMS_ASSIGN_OR_RETURN(L.bo, vec(b + "attn_out.bias", E));
       if (c_.is_qwen25()) {
@@ -107,6 +95,31 @@ class Loader {
     return ok_status();
   }
 
+  // llama.cpp stores HF's fused qkv as attn_q, attn_k, attn_v: joined here (rows q, k, v) so that one matmul
+  // computes all three.
+  Status join_qkv(const std::string& b, VisionLayerWeights* L) {
+    const int64_t E = c_.hidden_size;
+    Tensor parts[3];
+    const char* names[3] = {"attn_q", "attn_k", "attn_v"};
+    for (int i = 0; i < 3; ++i) {
+      MMS_ASSIGN_OR_RETURN(parts[i], matrix(s_, b + names[i] + ".weight", Shape{E, E}));
+      if (parts[i].dtype != parts[0].dtype) {
+        return invalid_argument(s_.source() + ": tensor '" + b + names[i] + ".weight' differs in dtype from '" + b +
+                                "attn_q.weight'");
+      }
+    }
+    HostBuffer& w = w_->owned.emplace_back(3 * parts[0].nbytes());
+    for (int i = 0; i < 3; ++i) std::memcpy(w.as<uint8_t>() + i * parts[0].nbytes(), parts[i].data, parts[0].nbytes());
+    L->wqkv = Tensor(w.data(), parts[0].dtype, {3 * E, E});
+    HostBuffer& bias = w_->owned.emplace_back(static_cast<size_t>(3 * E) * sizeof(float));
+    for (int i = 0; i < 3; ++i) {
+      MMS_ASSIGN_OR_RETURN(const float* bi, vec(b + names[i] + ".bias", E));
+      std::memcpy(bias.as<float>() + i * E, bi, static_cast<size_t>(E) * sizeof(float));
+    }
+    L->bqkv = bias.as<float>();
+    return ok_status();
+  }
+
   // llama.cpp splits the Conv3d over its two frames: v.patch_embd.weight (frame 0) and .weight.1 (frame 1), each
   // [E, C, P, P]. Joined here into HF's [E, C, 2, P, P] layout, in the stored dtype.
   Status join_patch_kernels() {
@@ -118,7 +131,8 @@ class Loader {
     MMS_ASSIGN_OR_RETURN(Tensor f0, matrix(s_, "v.patch_embd.weight", shape));
     MMS_ASSIGN_OR_RETURN(Tensor f1, matrix(s_, "v.patch_embd.weight.1", shape));
     if (f0.dtype != f1.dtype) {
-      return invalid_argument(s_.source() + ": tensors 'v.patch_embd.weight' and 'v.patch_embd.weight.1' differ in dtype");
+      return invalid_argument(s_.source() +
+                              ": tensors 'v.patch_embd.weight' and 'v.patch_embd.weight.1' differ in dtype");
     }
     const size_t plane = static_cast<size_t>(P * P) * dtype_size(f0.dtype);
     HostBuffer& buf = w_->owned.emplace_back(static_cast<size_t>(2 * f0.numel()) * dtype_size(f0.dtype));

@@ -1,7 +1,9 @@
 // VisionWeights: the tensors of a Qwen2-VL / Qwen2.5-VL vision tower and merger as the forward pass uses them,
 // loaded from a WeightStore under Hugging Face names (`visual.` or `model.visual.` prefix) or llama.cpp's mmproj
-// names (`v.blk.N.*`, `mm.0`). Matrices stay views into the store in their stored dtype (f32/f16/bf16); norms and
-// biases become f32. Owns what it converts; the store must outlive it. Immutable after loading; thread-safe reads.
+// names (`v.blk.N.*`, `mm.0`). Matrices stay views into the store in their stored dtype (f32/f16/bf16), except
+// what GGUF splits and the forward pass wants whole (q/k/v, the patch kernel's two frames): copied once, joined,
+// in the stored dtype. Norms and biases become f32. Owns what it converts; the store must outlive it. Immutable
+// after loading; thread-safe reads.
 #pragma once
 
 #include <deque>
@@ -23,10 +25,8 @@ namespace mms {
 struct VisionLayerWeights {
   const float* norm1_w = nullptr;  // [E]
   const float* norm1_b = nullptr;  // [E], LayerNorm (Qwen2-VL) only
-  Tensor wq, wk, wv;               // [E, E] each (HF's qkv split in three rows ranges)
-  const float* bq = nullptr;       // [E]
-  const float* bk = nullptr;
-  const float* bv = nullptr;
+  Tensor wqkv;                     // [3 * E, E]: q, k, v rows (HF's attn.qkv; GGUF's attn_q/k/v joined at load)
+  const float* bqkv = nullptr;     // [3 * E]
   Tensor wo;                       // [E, E]
   const float* bo = nullptr;       // [E]
   const float* norm2_w = nullptr;  // [E]
@@ -50,7 +50,7 @@ struct VisionWeights {
   const float* merger_fc2_b = nullptr;      // [O]
 
   F32Params params;             // f32 copies of f16/bf16 norms and biases
-  std::deque<HostBuffer> owned;  // the joined GGUF patch kernel
+  std::deque<HostBuffer> owned;  // what GGUF stores split: the patch kernel's two frames, q/k/v and their biases
 };
 
 enum class VisionWeightNaming {

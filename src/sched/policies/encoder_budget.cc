@@ -23,7 +23,7 @@ double EncoderBudget::target_s() const {
 double EncoderBudget::budget_s(bool has_decodes) const {
   if (!has_decodes) return options_.idle_slice_s;
   if (!measured_) return options_.min_slice_s;
-  return std::max(options_.min_slice_s, target_s() - ema_forward_s_);
+  return std::max({options_.min_slice_s, options_.min_share * ema_forward_s_, target_s() - ema_forward_s_});
 }
 
 bool parse_encoder_mode(const char* name, EncoderMode* mode) {

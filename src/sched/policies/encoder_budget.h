@@ -2,7 +2,7 @@
 // token streams keep their time-per-output-token (TPOT) target. The encoder runs in slices between
 // decode steps on the same cores; each step's budget is the target minus the expected forward time of
 // the step (an exponential moving average of recent steps that decoded), never less than a minimum slice
-// so encoding always progresses, and a larger slice when nothing is decoding. Not thread-safe (engine
+// or a minimum share of the step time so encoding always progresses, and a larger slice when nothing is decoding. Not thread-safe (engine
 // thread); pure arithmetic, tested on made-up timings.
 #pragma once
 
@@ -19,6 +19,9 @@ struct EncoderBudgetOptions {
   double tpot_target_s = 0;     // 0: auto_factor x the measured decode step time
   double auto_factor = 1.5;
   double min_slice_s = 0.002;   // given even when the target leaves nothing
+  // ... and at least this fraction of the step time, so an image still progresses when steps are already
+  // at or over the target (otherwise it would wait for a whole slow phase to end).
+  double min_share = 0.25;
   double idle_slice_s = 0.25;   // when no stream is decoding
   double ema_weight = 0.2;      // weight of the newest step in the moving average
 };
