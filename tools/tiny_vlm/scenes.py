@@ -127,11 +127,11 @@ def _place(rng, width, height, count):
     return placed
 
 
-def make_scene(seed, index):
+def make_scene(seed, index, max_shapes=4):
     rng = rng_for(seed, index, "scene")
     width, height = _image_size(rng)
     background, noise = _background(rng)
-    count = rng.choice((1, 2, 2, 3, 3, 4, 4))
+    count = min(max_shapes, rng.choice((1, 2, 2, 3, 3, 4, 4)))
     while True:
         spots = _place(rng, width, height, count)
         if spots is not None:
@@ -203,8 +203,8 @@ def render_labels(scene, width, height, supersample=2):
     return img
 
 
-def scene_image(seed, index):
-    scene = make_scene(seed, index)
+def scene_image(seed, index, max_shapes=4):
+    scene = make_scene(seed, index, max_shapes)
     return scene, render(scene, rng_for(seed, index, "noise"))
 
 
@@ -231,6 +231,17 @@ def describe(scene):
     return "I see " + body + "."
 
 
+def article(word):
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def shape_answer(colour, kind):
+    # The kind right after its colour word: the model reads it off the image rows of that colour at the colour
+    # word's own position (with "The orange shape is a triangle." it first had to find the colour three words
+    # back, and learned that far more slowly).
+    return f"It is {article(colour)} {colour} {kind}."
+
+
 def count_answer(n):
     return f"There is {NUMBER_WORDS[n]} shape." if n == 1 else f"There are {NUMBER_WORDS[n]} shapes."
 
@@ -243,7 +254,7 @@ def question(scene, qtype, rng):
         return rng.choice(COLOUR_Q).format(k=s.kind), f"The {s.kind} is {s.colour}.", {"colour": s.colour}
     if qtype == "shape":
         s = rng.choice(shapes)
-        return rng.choice(SHAPE_Q).format(c=s.colour), f"The {s.colour} shape is a {s.kind}.", {"kind": s.kind}
+        return rng.choice(SHAPE_Q).format(c=s.colour), shape_answer(s.colour, s.kind), {"kind": s.kind}
     if qtype == "count":
         return rng.choice(COUNT_Q), count_answer(len(shapes)), {"count": len(shapes)}
     if qtype == "left_of":
@@ -273,17 +284,17 @@ def possible_qtypes(scene):
     return out
 
 
-TRAIN_WEIGHTS = {"colour": 3, "shape": 4, "count": 2, "left_of": 2, "describe": 1.5, "absent": 0.6}
+TRAIN_WEIGHTS = {"colour": 4, "shape": 4, "count": 1, "left_of": 1, "describe": 1, "absent": 0.5}
 
 
-def training_questions(seed, index, max_turns=3):
-    """1..max_turns (qtype, question, answer, truth) for scene (seed, index), weighted by TRAIN_WEIGHTS."""
-    scene = make_scene(seed, index)
+def training_questions(seed, index, turns=(1, 3), max_shapes=4):
+    """turns[0]..turns[1] (qtype, question, answer, truth) for scene (seed, index), weighted by TRAIN_WEIGHTS."""
+    scene = make_scene(seed, index, max_shapes)
     rng = rng_for(seed, index, "questions")
     kinds = possible_qtypes(scene)
     weights = [TRAIN_WEIGHTS[k] for k in kinds]
     out = []
-    for _ in range(rng.randint(1, max_turns)):
+    for _ in range(rng.randint(*turns)):
         qtype = rng.choices(kinds, weights)[0]
         q, a, truth = question(scene, qtype, rng)
         out.append((qtype, q, a, truth))
@@ -352,7 +363,7 @@ def corpus_texts():
         texts.append(f"There is no {k} in the image.")
         for c in COLOUR_NAMES:
             texts.append(f"The {k} is {c}.")
-            texts.append(f"The {c} shape is a {k}.")
+            texts.append(shape_answer(c, k))
             texts.append(f"{'an' if c[0] in 'aeiou' else 'a'} {c} {k}")
             for t in SHAPE_Q:
                 texts.append(t.format(c=c))

@@ -64,8 +64,9 @@ class Encoder:
 
     def conversation(self, turns, grid, image_first=True):
         """turns [(user_text, answer)]; the first user turn holds the image when grid is given.
-        Returns ids, labels (-100 except on answer tokens and their <|im_end|>)."""
-        ids, labels, messages = [], [], []
+        Returns ids, labels (-100 except on answer tokens and their <|im_end|>), and where each answer starts
+        in ids."""
+        ids, labels, messages, starts = [], [], [], []
         for k, (user, answer) in enumerate(turns):
             if k == 0 and grid is not None:
                 parts = [{"type": "image"}, {"type": "text", "text": user}]
@@ -79,6 +80,7 @@ class Encoder:
             ids += new
             labels += [-100] * len(new)
             ans = self.tok.encode(answer) + [self.im_end]
+            starts.append(len(ids))
             ids += ans
             labels += ans
             nl = self.tok.encode("\n")
@@ -93,7 +95,8 @@ class Encoder:
                 exp_ids += [t] * reps
                 exp_labels += [l] * reps
             ids, labels = exp_ids, exp_labels
-        return ids, labels
+            starts = [st + n - 1 for st in starts]  # the image comes before every answer
+        return ids, labels, starts
 
 
 def image_supervision(scene, grid, min_cover=0.08):
@@ -163,21 +166,55 @@ def vision_example(seed, index):
     return patches, grid, image_supervision(scene, grid)
 
 
-def training_example(enc, seed, index):
-    """One conversation: an image scene with 1..3 questions, or (1 in 8) a text-only chat.
+def training_example(enc, seed, index, turns=(1, 3), max_shapes=4):
+    """One conversation: an image scene with turns[0]..turns[1] questions, or (1 in 8) a text-only chat.
     (ids, labels, patches, grid, token targets); the last three None for a chat."""
     rng = scenes.rng_for(seed, index, "layout")
     if rng.random() < 0.125:
         turns = [(u, a) for _q, u, a in scenes.chat_turns(seed, index)]
-        ids, labels = enc.conversation(turns, None)
+        ids, labels, _ = enc.conversation(turns, None)
         return ids, labels, None, None, None
-    scene, img = scenes.scene_image(seed, index)
+    scene, img = scenes.scene_image(seed, index, max_shapes)
     patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
-    turns = [(q, a) for _t, q, a, _truth in scenes.training_questions(seed, index)]
+    questions = scenes.training_questions(seed, index, turns, max_shapes)
+    turns = [(q, a) for _t, q, a, _truth in questions]
     if rng.random() < 0.15:  # a greeting after the image question now and then
         turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
-    ids, labels = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
-    return ids, labels, patches, grid, image_supervision(scene, grid)
+    ids, labels, starts = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
+    sup = image_supervision(scene, grid)
+    sup["attend"] = attention_targets(enc, scene, questions, starts, ids.index(enc.image_pad))
+    return ids, labels, patches, grid, sup
+
+
+def attention_targets(enc, scene, questions, starts, image_start):
+    """Training-only targets for one decoder attention head: [(position, image_start, shape index)] — the row
+    that predicts a colour or kind word of an answer should attend to the image rows of the shape that word
+    names (colour answers: the colour; shape answers: the kind; descriptions: both)."""
+    words = {enc.tok.encode(" " + w)[0]: w for w in list(scenes.COLOURS) + list(scenes.KINDS)}
+    out = []
+    for (qtype, _q, answer, _truth), start in zip(questions, starts):
+        wanted = {"colour": scenes.COLOURS, "shape": scenes.KINDS, "describe": words.values()}.get(qtype)
+        if wanted is None:
+            continue
+        for i, t in enumerate(enc.tok.encode(answer)):
+            w = words.get(t)
+            if w is None or w not in wanted:
+                continue
+            k = next(j for j, sh in enumerate(scene.shapes) if w in (sh.colour, sh.kind))
+            out.append((start + i - 1, image_start, k))
+    return out
+
+
+def attention_loss(probs, sups, head=0):
+    """Cross-entropy of one head's attention (probs [B, heads, L, L]) at the attention_targets rows against
+    the named shape's share of each image row; 0 when there are none."""
+    terms = []
+    for sup in sups:
+        for pos, img0, k in sup["attend"]:
+            cover = sup["cover"][k]
+            a = probs[sup["row"], head, pos, img0:img0 + cover.shape[0]]
+            terms.append(-(cover * torch.log(a + 1e-6)).sum())
+    return torch.stack(terms).mean() if terms else torch.zeros(())
 
 
 def collate(examples, cfg):
@@ -198,6 +235,7 @@ def collate(examples, cfg):
         if g is not None:
             pix.append(torch.from_numpy(p))
             grids.append(g)
+            t["row"] = b
             targets.append(t)
     pixel_values = torch.cat(pix) if pix else None
     return ids, labels, pos, lengths, pixel_values, grids, targets
@@ -321,17 +359,26 @@ def main():
     ap.add_argument("--out", default="models/tiny-qwen25vl-shapes", help="Hugging Face directory to write")
     ap.add_argument("--seed", type=int, default=1, help="training seed (weights init and training scenes)")
     ap.add_argument("--eval-seed", type=int, default=777, help="held-out scenes for the accuracy report")
-    ap.add_argument("--vision-steps", type=int, default=1500, help="phase 1: the vision tower alone")
+    ap.add_argument("--vision-steps", type=int, default=1200, help="phase 1: the vision tower alone")
     ap.add_argument("--vision-batch", type=int, default=24)
-    ap.add_argument("--steps", type=int, default=2500, help="phase 2: the whole model")
+    ap.add_argument("--steps", type=int, default=700, help="phase 2: the whole model")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--eval-every", type=int, default=250)
-    ap.add_argument("--eval-count", type=int, default=48, help="held-out scenes per evaluation (3 questions each)")
-    ap.add_argument("--final-eval-count", type=int, default=200)
+    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--eval-count", type=int, default=32, help="held-out scenes per evaluation (3 questions each)")
+    ap.add_argument("--final-eval-count", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--turns", default="3,6", help="questions per image conversation in phase 2: min,max")
+    ap.add_argument("--two-shape-steps", type=int, default=0,
+                    help="phase 2 curriculum: scenes of at most two shapes for this many first steps")
+    ap.add_argument("--vision-lr-scale", type=float, default=0.0,
+                    help="phase 2 learning rate of the tower relative to --lr (0: frozen, no probes)")
+    ap.add_argument("--qweights", default="", help="override scenes.TRAIN_WEIGHTS: colour=4,shape=4,...")
+    ap.add_argument("--attn-weight", type=float, default=1.0,
+                    help="weight of the training-only loss steering one decoder head to the shape a word names")
+    ap.add_argument("--attn-layer", type=int, default=1, help="the decoder layer of that head (head 0)")
     ap.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only image-row probes")
     ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
     ap.add_argument("--vision-checkpoint", default="",
@@ -339,6 +386,10 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    turns = tuple(int(x) for x in args.turns.split(","))
+    for kv in filter(None, args.qweights.split(",")):
+        k, v = kv.split("=")
+        scenes.TRAIN_WEIGHTS[k] = float(v)
     torch.manual_seed(args.seed)
     t0 = time.time()
 
@@ -423,34 +474,46 @@ def main():
         st = {"phase": "full", "step": 0}
 
     # Phase 2: everything, language-model loss + the probes; the tower at half the learning rate.
-    named = list(net.named_parameters()) + [("aux." + n, p) for n, p in aux.named_parameters()]
-    opt = make_opt(named, [("visual.", 0.5), ("model.", 1.0), ("lm_head.", 1.0), ("aux.", 1.0)])
+    frozen = args.vision_lr_scale == 0
+    if frozen:
+        net.visual.requires_grad_(False)
+        named = [(n, p) for n, p in net.named_parameters() if not n.startswith("visual.")]
+    else:
+        named = list(net.named_parameters()) + [("aux." + n, p) for n, p in aux.named_parameters()]
+    opt = make_opt(named, [("visual.", args.vision_lr_scale), ("model.", 1.0), ("lm_head.", 1.0), ("aux.", 1.0)])
     if st["phase"] == "full" and "opt" in st:
         opt.load_state_dict(st["opt"])
+    attn_layer = net.model.layers[args.attn_layer].self_attn
+    attn_layer.record_probs = bool(args.attn_weight)
     ema = None
     for step in range(st["step"], args.steps):
         net.train()
-        batch = [training_example(enc, args.seed, step * args.batch + k) for k in range(args.batch)]
+        max_shapes = 2 if step < args.two_shape_steps else 4
+        batch = [training_example(enc, args.seed, step * args.batch + k, turns, max_shapes) for k in range(args.batch)]
         ids, labels, pos, lengths, pix, grids, sups = collate(batch, cfg)
         for g in opt.param_groups:
             g["lr"] = g["scale"] * lr_at(step, args.steps, args.lr, args.warmup)
+        if frozen:
+            net.visual.eval()
         logits, img = net(ids, pos, lengths, pix, grids, return_image_embeds=True)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, cfg.vocab_size), labels[:, 1:].reshape(-1),
                                ignore_index=-100)
-        aux_loss = aux.loss(img, sups) if img is not None else torch.zeros(())
+        aux_loss = aux.loss(img, sups) if img is not None and not frozen else torch.zeros(())
+        attn_loss = attention_loss(attn_layer.probs, sups) if args.attn_weight else torch.zeros(())
         opt.zero_grad(set_to_none=True)
-        (loss + args.aux_weight * aux_loss).backward()
+        (loss + args.aux_weight * aux_loss + args.attn_weight * attn_loss).backward()
         torch.nn.utils.clip_grad_norm_([p for _n, p in named], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % args.log_every == 0:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} "
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} attn {attn_loss.item():.3f} "
                   f"lr {opt.param_groups[2]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             acc = evaluate(net, enc, args.eval_seed, args.eval_count)
             print(f"eval step {step + 1}: {format_accuracy(acc)} {time.time() - t0:.0f}s", flush=True)
             save("full", step + 1, opt)
 
+    attn_layer.record_probs, attn_layer.probs = False, None
     train_s = time.time() - t0
     acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
     print(f"final eval ({args.final_eval_count} held-out scenes, seed {args.eval_seed}): {format_accuracy(acc)}",

@@ -20,14 +20,11 @@
 #include <set>
 #include <thread>
 
-#include "http_test_client.h"
-#include "testing/serve_process.h"
-#include "testing/test_data.h"
+#include "image_e2e.h"
 
-namespace mms::server {
+namespace mms::server::e2e {
 namespace {
 
-using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr int kSeed = 31337;  // training uses seed 1, its held-out evaluation 777, the golden reference 4242
@@ -45,30 +42,6 @@ std::string find_python() {
     if (std::system(cmd.c_str()) == 0) return py;
   }
   return "";
-}
-
-std::string base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out.push_back(t[(v >> s) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
-    out.push_back(t[(v >> 18) & 63]);
-    out.push_back(t[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? t[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 std::vector<std::string> words_of(const std::string& text) {
@@ -129,7 +102,7 @@ struct Question {
 };
 
 TEST(TinyVlmE2e, BundledModelAnswersQuestionsAboutFreshScenes) {
-  if (mms::testing::mmserve_bin().empty()) GTEST_SKIP() << "mmserve binary not built";
+  MMS_REQUIRE_BIN();
   const std::string python = find_python();
   if (python.empty()) {
     GTEST_SKIP() << "no python3 with Pillow to generate the test scenes (scripts/install-deps.sh installs "
@@ -155,9 +128,9 @@ TEST(TinyVlmE2e, BundledModelAnswersQuestionsAboutFreshScenes) {
   ASSERT_EQ(questions.size(), 3u * kScenes);
   std::map<std::string, std::string> images;  // file -> data URL
   for (const auto& q : questions)
-    if (!images.count(q.image)) images[q.image] = "data:image/png;base64," + base64(read_file(dir / q.image));
+    if (!images.count(q.image)) images[q.image] = "data:image/png;base64," + base64(read_bytes((dir / q.image).string()));
 
-  mms::testing::ServeProcess sp;
+  ServeProcess sp;
   ASSERT_TRUE(sp.start("", {"--served-model-name", "tiny-vlm"})) << "the server did not start on the bundled model";
 
   std::vector<std::string> answers(questions.size());
@@ -166,7 +139,7 @@ TEST(TinyVlmE2e, BundledModelAnswersQuestionsAboutFreshScenes) {
   std::vector<std::thread> clients;
   for (int t = 0; t < 3; ++t) {
     clients.emplace_back([&] {
-      testing::HttpClient c(sp.port, 120);
+      HttpClient c(sp.port, 120);
       for (size_t i = next++; i < questions.size(); i = next++) {
         const Question& q = questions[i];
         json content = json::array({{{"type", "image_url"}, {"image_url", {{"url", images[q.image]}}}},
@@ -216,4 +189,4 @@ TEST(TinyVlmE2e, BundledModelAnswersQuestionsAboutFreshScenes) {
 }
 
 }  // namespace
-}  // namespace mms::server
+}  // namespace mms::server::e2e
