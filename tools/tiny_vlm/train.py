@@ -182,16 +182,18 @@ def training_example(enc, seed, index, turns=(1, 3), max_shapes=4):
         turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
     ids, labels, starts = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
     sup = image_supervision(scene, grid)
-    sup["attend"] = attention_targets(enc, scene, questions, starts, ids.index(enc.image_pad))
+    sup["attend"], sup["previous"] = attention_targets(enc, scene, questions, starts, ids.index(enc.image_pad))
     return ids, labels, patches, grid, sup
 
 
 def attention_targets(enc, scene, questions, starts, image_start):
-    """Training-only targets for one decoder attention head: [(position, image_start, shape index)] — the row
-    that predicts a colour or kind word of an answer should attend to the image rows of the shape that word
-    names (colour answers: the colour; shape answers: the kind; descriptions: both)."""
+    """Training-only targets for two decoder attention heads. attend [(position, image_start, shape index)]:
+    the row that predicts a colour or kind word of an answer should attend to the image rows of the shape that
+    word names (colour answers: the colour; shape answers: the kind; descriptions: both). previous [position]:
+    rows that predict the colour in "The circle is red." should also look one token back (to " circle"), which
+    is where the first head's query has to come from."""
     words = {enc.tok.encode(" " + w)[0]: w for w in list(scenes.COLOURS) + list(scenes.KINDS)}
-    out = []
+    out, previous = [], []
     for (qtype, _q, answer, _truth), start in zip(questions, starts):
         wanted = {"colour": scenes.COLOURS, "shape": scenes.KINDS, "describe": words.values()}.get(qtype)
         if wanted is None:
@@ -202,7 +204,9 @@ def attention_targets(enc, scene, questions, starts, image_start):
                 continue
             k = next(j for j, sh in enumerate(scene.shapes) if w in (sh.colour, sh.kind))
             out.append((start + i - 1, image_start, k))
-    return out
+            if qtype == "colour":
+                previous.append(start + i - 1)
+    return out, previous
 
 
 def attention_loss(probs, sups, head=0):
@@ -214,6 +218,13 @@ def attention_loss(probs, sups, head=0):
             cover = sup["cover"][k]
             a = probs[sup["row"], head, pos, img0:img0 + cover.shape[0]]
             terms.append(-(cover * torch.log(a + 1e-6)).sum())
+    return torch.stack(terms).mean() if terms else torch.zeros(())
+
+
+def previous_token_loss(probs, sups, head=0):
+    """-log of one head's attention (probs [B, heads, L, L]) from each attention_targets "previous" row to the
+    token before it; 0 when there are none."""
+    terms = [-torch.log(probs[sup["row"], head, pos, pos - 1] + 1e-6) for sup in sups for pos in sup["previous"]]
     return torch.stack(terms).mean() if terms else torch.zeros(())
 
 
@@ -379,6 +390,9 @@ def main():
     ap.add_argument("--attn-weight", type=float, default=1.0,
                     help="weight of the training-only loss steering one decoder head to the shape a word names")
     ap.add_argument("--attn-layer", type=int, default=1, help="the decoder layer of that head (head 0)")
+    ap.add_argument("--prev-weight", type=float, default=1.0,
+                    help="weight of the training-only loss making head 0 of the layer below look one token back "
+                         "where a colour answer's colour is predicted")
     ap.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only image-row probes")
     ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
     ap.add_argument("--vision-checkpoint", default="",
@@ -485,6 +499,10 @@ def main():
         opt.load_state_dict(st["opt"])
     attn_layer = net.model.layers[args.attn_layer].self_attn
     attn_layer.record_probs = bool(args.attn_weight)
+    if args.attn_layer < 1:
+        args.prev_weight = 0.0
+    prev_layer = net.model.layers[max(0, args.attn_layer - 1)].self_attn
+    prev_layer.record_probs = bool(args.prev_weight)
     ema = None
     for step in range(st["step"], args.steps):
         net.train()
@@ -500,13 +518,14 @@ def main():
                                ignore_index=-100)
         aux_loss = aux.loss(img, sups) if img is not None and not frozen else torch.zeros(())
         attn_loss = attention_loss(attn_layer.probs, sups) if args.attn_weight else torch.zeros(())
+        prev_loss = previous_token_loss(prev_layer.probs, sups) if args.prev_weight else torch.zeros(())
         opt.zero_grad(set_to_none=True)
-        (loss + args.aux_weight * aux_loss + args.attn_weight * attn_loss).backward()
+        (loss + args.aux_weight * aux_loss + args.attn_weight * attn_loss + args.prev_weight * prev_loss).backward()
         torch.nn.utils.clip_grad_norm_([p for _n, p in named], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % args.log_every == 0:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} attn {attn_loss.item():.3f} "
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} attn {attn_loss.item():.3f} prev {prev_loss.item():.3f} "
                   f"lr {opt.param_groups[2]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             acc = evaluate(net, enc, args.eval_seed, args.eval_count)
@@ -514,6 +533,7 @@ def main():
             save("full", step + 1, opt)
 
     attn_layer.record_probs, attn_layer.probs = False, None
+    prev_layer.record_probs, prev_layer.probs = False, None
     train_s = time.time() - t0
     acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
     print(f"final eval ({args.final_eval_count} held-out scenes, seed {args.eval_seed}): {format_accuracy(acc)}",
