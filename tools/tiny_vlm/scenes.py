@@ -236,9 +236,9 @@ def article(word):
 
 
 def shape_answer(colour, kind):
-    # The kind right after its colour word: the model reads it off the image rows of that colour at the colour
-    # word's own position (with "The orange shape is a triangle." it first had to find the colour three words
-    # back, and learned that far more slowly).
+    # The kind right after its colour word, so the row that predicts it is the colour word itself (the query
+    # train.py's attention loss steers to that colour's image rows). On its own this format measured no better
+    # than "The orange shape is a triangle." (shape 44% vs 41% after 200 decoder steps); with the loss it works.
     return f"It is {article(colour)} {colour} {kind}."
 
 
