@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages mmserve's build, tests and benchmarks need. Idempotent: does
-# nothing when they are all present. Run as root (or with sudo available). Then, where Node.js is
+# nothing when they are all present. Run as root (or with sudo available). With --train, also what
+# retraining the bundled model needs (tools/tiny_vlm: PyTorch, NumPy, and OpenBLAS, without which Debian's
+# torch falls back to the reference BLAS and trains ~15x slower). Then, where Node.js is
 # installed, the end-to-end tests' npm packages (tests/node: the official `openai` SDK) from the committed
 # lock file; that step only warns on failure (offline), as the C++ build and tests do not need it.
 set -euo pipefail
@@ -22,7 +24,11 @@ PACKAGES=(
   libwebp-dev libgif-dev libexif-dev                 # WebP (incl. animated) and GIF decoding, EXIF orientation
   libssl-dev                                         # https fetches of remote media
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev  # video demux/decode/convert (FFmpeg 5.1)
+  python3 python3-pil                                # the bundled model's end-to-end test draws its scenes
 )
+if [ "${1:-}" = "--train" ]; then
+  PACKAGES+=(python3-torch python3-numpy libopenblas0-openmp)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

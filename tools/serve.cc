@@ -20,8 +20,9 @@
 namespace mms::tools {
 
 void add_serve_options(CLI::App& app, ServeArgs& a) {
-  app.add_option("--model,-m", a.model, "GGUF file or Hugging Face checkpoint directory (or config for dummy)")
-      ->required();
+  app.add_option("--model,-m", a.model,
+                 "GGUF file or Hugging Face checkpoint directory (or config for dummy); default: the bundled "
+                 "tiny Qwen2.5-VL shapes model (models/tiny-qwen25vl-shapes)");
   app.add_option("--host", a.host, "Address to listen on");
   app.add_option("--port", a.port, "Port to listen on (0: an ephemeral port, printed at start-up)");
   app.add_option("--load-format", a.load_format, "auto | dummy (real architecture, random weights)")
@@ -134,7 +135,17 @@ MediaArgs media_args(const ServeArgs& a) {
 
 }  // namespace
 
-int run_serve(const ServeArgs& a) {
+int run_serve(const ServeArgs& args) {
+  ServeArgs a = args;
+  if (a.model.empty()) {
+    a.model = bundled_model_path();
+    if (a.model.empty()) {
+      std::fprintf(stderr, "error: no --model given and the bundled model is not in any of: %s\n",
+                   bundled_model_search_paths().c_str());
+      return 1;
+    }
+    log_info("mmserve: no --model given; serving the bundled model {}", a.model);
+  }
   auto ready = load_ready_model(a.model, a.load_format, a.threads);
   if (!ready) return 1;
   LoadedModel* loaded = &ready->files;

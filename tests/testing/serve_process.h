@@ -33,12 +33,13 @@ struct ServeProcess {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
   std::thread drain;  // reads the server's stdout after the port line so it never blocks on a full pipe
 
-  // Starts `mmserve serve --model <model> --host 127.0.0.1 --port 0 <defaults> <extra>`; false when it
-  // exits (or closes stdout) before printing its port.
+  // Starts `mmserve serve --model <model> --host 127.0.0.1 --port 0 <defaults> <extra>` (no --model when
+  // `model` is empty: the bundled model); false when it exits (or closes stdout) before printing its port.
   bool start(const std::string& model, const std::vector<std::string>& extra = {}) {
     const std::string bin = mmserve_bin();
-    std::vector<std::string> args = {bin,    "serve",           "--model", model,  "--host",          "127.0.0.1",
-                                     "--port", "0",             "--kv-cache-memory", "64MiB", "--drain-timeout", "10"};
+    std::vector<std::string> args = {bin, "serve", "--host", "127.0.0.1", "--port", "0", "--kv-cache-memory", "64MiB",
+                                     "--drain-timeout", "10"};
+    if (!model.empty()) args.insert(args.begin() + 2, {"--model", model});
     args.insert(args.end(), extra.begin(), extra.end());
     int fds[2];
     if (pipe(fds) != 0) return false;

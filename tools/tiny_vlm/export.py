@@ -3,13 +3,15 @@ agreement test (tests/golden/tiny_vlm_shapes_test.cc).
 
 Directory: config.json (Qwen2_5_VLForConditionalGeneration, the published checkpoints' keys incl.
 vision_config), model.safetensors (f32, names visual.* / model.* as published), preprocessor_config.json
-(Qwen2VLImageProcessor), generation_config.json, tokenizer.json, tokenizer_config.json, chat_template.json.
+(Qwen2VLImageProcessor), generation_config.json, tokenizer.json, tokenizer_config.json, chat_template.json, and
+example.png (a scene for the README's curl example).
 
 Reference dump (--ref-out): the PyTorch model is rebuilt from the written model.safetensors (the shipped bytes,
 not the training tensors) and run on a fixed scene PNG + question through the chat template:
     <name>.png             the image (a size that is not a multiple of 28, so the resize is exercised)
     <name>.json            messages, rendered prompt, token ids (image rows expanded), grid, image offset
     <name>.logits.npy      [prompt tokens, vocab_size] f32 logits of every prompt row
+    <name>.image_input.npy [3, height, width] f32 the resized, normalized pixels (Pillow bicubic)
     <name>.image_embd.npy  [image rows, hidden_size] f32 merger output
     python3 tools/tiny_vlm/export.py --model models/tiny-qwen25vl-shapes --ref-out tests/data/ref
 """
@@ -28,8 +30,11 @@ import model as M  # noqa: E402
 import scenes  # noqa: E402
 
 REF_NAME = "tiny-qwen25vl-shapes"
-REF_SEED, REF_INDEX = 4242, 3
+REF_SEED, REF_INDEX = 4242, 1
 REF_QUESTION = "What colour is the circle?"
+EXAMPLE_SEED, EXAMPLE_INDEX = 2026, 25  # example.png, the README's picture: an orange circle, a blue triangle, a green star
+TOKENIZER_EXTRA = ["Hello, wörld! 123 café  x\n\n y", "What's the colour of the CIRCLE??", "  leading spaces\tand tabs",
+                   "<|im_start|>user\nhi<|im_end|>\n", "emoji 🙂 and ümlauts", "It's 42 o'clock; they'll see."]
 
 
 def config_json(cfg, tok, info=None):
@@ -123,6 +128,7 @@ def export(net, cfg, tok, out_dir, min_pixels, max_pixels, info=None):
     M.save_safetensors(tensors, os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
     _write_json(os.path.join(out_dir, "config.json"), config_json(cfg, tok, info))
     _write_json(os.path.join(out_dir, "preprocessor_config.json"), preprocessor_config(min_pixels, max_pixels))
+    scenes.scene_image(EXAMPLE_SEED, EXAMPLE_INDEX)[1].save(os.path.join(out_dir, "example.png"))
     eos = [tok.token_id("<|im_end|>"), tok.token_id("<|endoftext|>")]
     _write_json(os.path.join(out_dir, "generation_config.json"),
                 {"bos_token_id": tok.token_id("<|endoftext|>"), "eos_token_id": eos,
@@ -153,7 +159,7 @@ def reference_dump(model_dir, ref_dir):
     img.save(png)
     from PIL import Image
     img = Image.open(png)  # what the server will decode
-    patches, grid, _ = M.preprocess(img, pre["min_pixels"], pre["max_pixels"])
+    patches, grid, pixels = M.preprocess(img, pre["min_pixels"], pre["max_pixels"])
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": REF_QUESTION}]}]
     text = bpe.render_chat(messages, add_generation_prompt=True)
     ids_unexpanded = tok.encode(text)
@@ -180,12 +186,15 @@ def reference_dump(model_dir, ref_dir):
         seq.append(t)
     np.save(os.path.join(ref_dir, REF_NAME + ".logits.npy"), logits.numpy().astype("<f4"))
     np.save(os.path.join(ref_dir, REF_NAME + ".image_embd.npy"), embd.numpy().astype("<f4"))
+    np.save(os.path.join(ref_dir, REF_NAME + ".image_input.npy"), pixels.astype("<f4"))
     meta = {
         "model": os.path.relpath(model_dir, os.path.dirname(os.path.abspath(ref_dir))),
         "image": REF_NAME + ".png", "image_size": [img.width, img.height], "grid_thw": list(grid),
         "messages": messages, "prompt": text, "prompt_ids_unexpanded": ids_unexpanded, "prompt_ids": ids,
         "image_offset": offset, "image_rows": n_img, "greedy_answer_ids": answer,
         "greedy_answer": tok.decode(answer), "made_by": "tools/tiny_vlm/export.py (PyTorch, f32)",
+        # every phrase of the task and a few strings beyond it, with the ids the Python tokenizer gives
+        "tokenizer_cases": [[t, tok.encode(t)] for t in scenes.corpus_texts() + TOKENIZER_EXTRA],
     }
     _write_json(os.path.join(ref_dir, REF_NAME + ".json"), meta)
     print(f"reference: {len(ids)} prompt tokens ({n_img} image rows, grid {grid}), greedy answer "

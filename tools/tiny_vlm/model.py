@@ -102,12 +102,14 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
-def masked_attention(q, k, v, mask, scale):
-    """q, k, v [B, heads, N, d]; mask [B, 1 or heads, N, N] bool (True = attend)."""
+def masked_attention(q, k, v, mask, scale, return_probs=False):
+    """q, k, v [B, heads, N, d]; mask [B, 1 or heads, N, N] bool (True = attend). With return_probs also the
+    attention probabilities [B, heads, N, N]."""
     s = torch.matmul(q, k.transpose(-1, -2)) * scale
     s = s.masked_fill(~mask, float("-inf"))
     p = torch.softmax(s, dim=-1, dtype=torch.float32).to(q.dtype)
-    return torch.matmul(p, v)
+    o = torch.matmul(p, v)
+    return (o, p) if return_probs else o
 
 
 # --------------------------------------------------------------------------------------------- vision
@@ -254,6 +256,8 @@ class DecoderAttention(nn.Module):
         self.k_proj = nn.Linear(cfg.hidden_size, KV * D, bias=True)
         self.v_proj = nn.Linear(cfg.hidden_size, KV * D, bias=True)
         self.o_proj = nn.Linear(H * D, cfg.hidden_size, bias=False)
+        self.record_probs = False  # training only: keep the last attention probabilities in self.probs
+        self.probs = None  # [B, heads, L, L]
 
     def forward(self, x, cos, sin, mask):
         B, L, _ = x.shape
@@ -265,7 +269,10 @@ class DecoderAttention(nn.Module):
         rep = self.H // self.KV
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
-        o = masked_attention(q, k, v, mask, self.D ** -0.5)
+        if self.record_probs:
+            o, self.probs = masked_attention(q, k, v, mask, self.D ** -0.5, return_probs=True)
+        else:
+            o = masked_attention(q, k, v, mask, self.D ** -0.5)
         return self.o_proj(o.transpose(1, 2).reshape(B, L, self.H * self.D))
 
 
@@ -344,15 +351,18 @@ class Qwen25VL(nn.Module):
         sin = torch.cat([s[i % 3] for i, s in enumerate(emb.sin().split(sections, dim=-1))], dim=-1)
         return cos.unsqueeze(1), sin.unsqueeze(1)
 
-    def forward(self, input_ids, positions, lengths, pixel_values=None, grids=None):
-        """input_ids [B, L] (right-padded), positions [3, B, L], lengths [B] -> logits [B, L, vocab]."""
+    def forward(self, input_ids, positions, lengths, pixel_values=None, grids=None, return_image_embeds=False):
+        """input_ids [B, L] (right-padded), positions [3, B, L], lengths [B] -> logits [B, L, vocab]
+        (and the image rows [sum tokens, hidden] when return_image_embeds)."""
         x = self.model.embed_tokens(input_ids)
+        img = None
         if pixel_values is not None and len(grids):
             img = self.visual(pixel_values, grids).to(x.dtype)
             sel = input_ids == self.cfg.image_token_id
             assert int(sel.sum()) == img.shape[0], (int(sel.sum()), img.shape)
             x = x.masked_scatter(sel.unsqueeze(-1), img)
-        return self.decode_embeddings(x, positions, lengths)
+        logits = self.decode_embeddings(x, positions, lengths)
+        return (logits, img) if return_image_embeds else logits
 
     def decode_embeddings(self, x, positions, lengths):
         """x [B, L, hidden] input embeddings (image rows already in place) -> logits [B, L, vocab]."""

@@ -28,11 +28,11 @@ import model as M  # noqa: E402
 import scenes  # noqa: E402
 
 MIN_PIXELS = 112 * 112
-MAX_PIXELS = 224 * 224
+MAX_PIXELS = 140 * 140  # images become 112x112..140x140-ish: 16..25 image rows
 
 # The bundled model's sizes (see export.py for the config.json they become).
 MODEL_SIZES = dict(
-    hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=6, num_key_value_heads=2,
+    hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=6, num_key_value_heads=6,
     mrope_section=[4, 6, 6], tie_word_embeddings=True,
     vision=dict(hidden_size=128, intermediate_size=256, depth=4, num_heads=4, window_size=112,
                 fullatt_block_indexes=[1, 3]),
@@ -64,8 +64,9 @@ class Encoder:
 
     def conversation(self, turns, grid, image_first=True):
         """turns [(user_text, answer)]; the first user turn holds the image when grid is given.
-        Returns ids, labels (-100 except on answer tokens and their <|im_end|>)."""
-        ids, labels, messages = [], [], []
+        Returns ids, labels (-100 except on answer tokens and their <|im_end|>), and where each answer starts
+        in ids."""
+        ids, labels, messages, starts = [], [], [], []
         for k, (user, answer) in enumerate(turns):
             if k == 0 and grid is not None:
                 parts = [{"type": "image"}, {"type": "text", "text": user}]
@@ -79,6 +80,7 @@ class Encoder:
             ids += new
             labels += [-100] * len(new)
             ans = self.tok.encode(answer) + [self.im_end]
+            starts.append(len(ids))
             ids += ans
             labels += ans
             nl = self.tok.encode("\n")
@@ -93,23 +95,137 @@ class Encoder:
                 exp_ids += [t] * reps
                 exp_labels += [l] * reps
             ids, labels = exp_ids, exp_labels
-        return ids, labels
+            starts = [st + n - 1 for st in starts]  # the image comes before every answer
+        return ids, labels, starts
 
 
-def training_example(enc, seed, index):
-    """One conversation: an image scene with 1..3 questions, or (1 in 8) a text-only chat."""
+def image_supervision(scene, grid, min_cover=0.08):
+    """Training-only targets for the image rows of a scene (merged 28 x 28 px cells in raster order):
+    token [tokens, 2]: colour (1..6) and kind (1..4) of the shape covering most of the cell, 0 where shapes
+    cover less than min_cover of it; cover [shapes, tokens]: each shape's share of its pixels per cell (rows sum
+    to 1, for pooling); shape [shapes, 2]: each shape's colour and kind (0-based)."""
+    gh, gw = grid[1], grid[2]
+    S, cell = 2, 28
+    lab = np.asarray(scenes.render_labels(scene, gw * 14, gh * 14, S))
+    lh, lw = gh // 2, gw // 2
+    blocks = lab.reshape(lh, cell * S, lw, cell * S).transpose(0, 2, 1, 3).reshape(lh * lw, -1)
+    counts = np.stack([(blocks == k + 1).sum(1) for k in range(len(scene.shapes))], 1).astype(np.float32)
+    best = counts.argmax(1)
+    covered = counts.max(1) >= min_cover * blocks.shape[1]
+    colours = np.array([scenes.COLOUR_NAMES.index(s.colour) for s in scene.shapes])
+    kinds = np.array([scenes.KINDS.index(s.kind) for s in scene.shapes])
+    token = np.stack([(colours[best] + 1) * covered, (kinds[best] + 1) * covered], 1)
+    cover = counts.T / np.maximum(counts.sum(0), 1)[:, None]
+    return {"token": torch.from_numpy(token).long(), "cover": torch.from_numpy(cover),
+            "shape": torch.from_numpy(np.stack([colours, kinds], 1)).long()}
+
+
+class AuxHeads(torch.nn.Module):
+    """Training-only linear probes on the image rows (not exported). A vision tower trained from scratch through
+    the decoder alone learns colours quickly but shapes hardly at all in this budget; these probes teach it
+    both, per cell and per shape (the cells a shape covers, pooled), first alone (phase 1), then alongside
+    the language-model loss (phase 2)."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.colour = torch.nn.Linear(hidden, len(scenes.COLOURS) + 1)
+        self.kind = torch.nn.Linear(hidden, len(scenes.KINDS) + 1)
+        self.shape_colour = torch.nn.Linear(hidden, len(scenes.COLOURS))
+        self.shape_kind = torch.nn.Linear(hidden, len(scenes.KINDS))
+        self.register_buffer("cell_weight", torch.tensor([0.2] + [1.0] * len(scenes.COLOURS)))
+        self.register_buffer("kind_weight", torch.tensor([0.2] + [1.0] * len(scenes.KINDS)))
+
+    def pooled(self, img, sups):
+        out, start = [], 0
+        for sup in sups:
+            n = sup["cover"].shape[1]
+            out.append(sup["cover"] @ img[start:start + n])
+            start += n
+        return torch.cat(out)
+
+    def loss(self, img, sups):
+        token = torch.cat([s["token"] for s in sups])
+        shape = torch.cat([s["shape"] for s in sups])
+        pooled = self.pooled(img, sups)
+        return (F.cross_entropy(self.colour(img), token[:, 0], weight=self.cell_weight)
+                + F.cross_entropy(self.kind(img), token[:, 1], weight=self.kind_weight)
+                + F.cross_entropy(self.shape_colour(pooled), shape[:, 0])
+                + F.cross_entropy(self.shape_kind(pooled), shape[:, 1]))
+
+    @torch.no_grad()
+    def shape_accuracy(self, img, sups):
+        pooled = self.pooled(img, sups)
+        shape = torch.cat([s["shape"] for s in sups])
+        return ((self.shape_colour(pooled).argmax(1) == shape[:, 0]).float().mean().item(),
+                (self.shape_kind(pooled).argmax(1) == shape[:, 1]).float().mean().item())
+
+
+def vision_example(seed, index):
+    scene, img = scenes.scene_image(seed, index)
+    patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
+    return patches, grid, image_supervision(scene, grid)
+
+
+def training_example(enc, seed, index, turns=(1, 3), max_shapes=4):
+    """One conversation: an image scene with turns[0]..turns[1] questions, or (1 in 8) a text-only chat.
+    (ids, labels, patches, grid, token targets); the last three None for a chat."""
     rng = scenes.rng_for(seed, index, "layout")
     if rng.random() < 0.125:
         turns = [(u, a) for _q, u, a in scenes.chat_turns(seed, index)]
-        ids, labels = enc.conversation(turns, None)
-        return ids, labels, None, None
-    scene, img = scenes.scene_image(seed, index)
+        ids, labels, _ = enc.conversation(turns, None)
+        return ids, labels, None, None, None
+    scene, img = scenes.scene_image(seed, index, max_shapes)
     patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
-    turns = [(q, a) for _t, q, a, _truth in scenes.training_questions(seed, index)]
+    questions = scenes.training_questions(seed, index, turns, max_shapes)
+    turns = [(q, a) for _t, q, a, _truth in questions]
     if rng.random() < 0.15:  # a greeting after the image question now and then
         turns += [(u, a) for _q, u, a in scenes.chat_turns(seed, index, max_turns=1)]
-    ids, labels = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
-    return ids, labels, patches, grid
+    ids, labels, starts = enc.conversation(turns, grid, image_first=rng.random() < 0.75)
+    sup = image_supervision(scene, grid)
+    sup["attend"], sup["previous"] = attention_targets(enc, scene, questions, starts, ids.index(enc.image_pad))
+    return ids, labels, patches, grid, sup
+
+
+def attention_targets(enc, scene, questions, starts, image_start):
+    """Training-only targets for two decoder attention heads. attend [(position, image_start, shape index)]:
+    the row that predicts a colour or kind word of an answer should attend to the image rows of the shape that
+    word names (colour answers: the colour; shape answers: the kind; descriptions: both). previous [position]:
+    rows that predict the colour in "The circle is red." should also look one token back (to " circle"), which
+    is where the first head's query has to come from."""
+    words = {enc.tok.encode(" " + w)[0]: w for w in list(scenes.COLOURS) + list(scenes.KINDS)}
+    out, previous = [], []
+    for (qtype, _q, answer, _truth), start in zip(questions, starts):
+        wanted = {"colour": scenes.COLOURS, "shape": scenes.KINDS, "describe": words.values()}.get(qtype)
+        if wanted is None:
+            continue
+        for i, t in enumerate(enc.tok.encode(answer)):
+            w = words.get(t)
+            if w is None or w not in wanted:
+                continue
+            k = next(j for j, sh in enumerate(scene.shapes) if w in (sh.colour, sh.kind))
+            out.append((start + i - 1, image_start, k))
+            if qtype == "colour":
+                previous.append(start + i - 1)
+    return out, previous
+
+
+def attention_loss(probs, sups, head=0):
+    """Cross-entropy of one head's attention (probs [B, heads, L, L]) at the attention_targets rows against
+    the named shape's share of each image row; 0 when there are none."""
+    terms = []
+    for sup in sups:
+        for pos, img0, k in sup["attend"]:
+            cover = sup["cover"][k]
+            a = probs[sup["row"], head, pos, img0:img0 + cover.shape[0]]
+            terms.append(-(cover * torch.log(a + 1e-6)).sum())
+    return torch.stack(terms).mean() if terms else torch.zeros(())
+
+
+def previous_token_loss(probs, sups, head=0):
+    """-log of one head's attention (probs [B, heads, L, L]) from each attention_targets "previous" row to the
+    token before it; 0 when there are none."""
+    terms = [-torch.log(probs[sup["row"], head, pos, pos - 1] + 1e-6) for sup in sups for pos in sup["previous"]]
+    return torch.stack(terms).mean() if terms else torch.zeros(())
 
 
 def collate(examples, cfg):
@@ -119,8 +235,8 @@ def collate(examples, cfg):
     labels = torch.full((B, L), -100, dtype=torch.long)
     pos = torch.zeros(3, B, L, dtype=torch.long)
     lengths = torch.zeros(B, dtype=torch.long)
-    pix, grids = [], []
-    for b, (i, l, p, g) in enumerate(examples):
+    pix, grids, targets = [], [], []
+    for b, (i, l, p, g, t) in enumerate(examples):
         n = len(i)
         ids[b, :n] = torch.tensor(i)
         labels[b, :n] = torch.tensor(l)
@@ -130,8 +246,10 @@ def collate(examples, cfg):
         if g is not None:
             pix.append(torch.from_numpy(p))
             grids.append(g)
+            t["row"] = b
+            targets.append(t)
     pixel_values = torch.cat(pix) if pix else None
-    return ids, labels, pos, lengths, pixel_values, grids
+    return ids, labels, pos, lengths, pixel_values, grids, targets
 
 
 # ------------------------------------------------------------------------------------------- scoring
@@ -208,23 +326,23 @@ def greedy_answers(net, enc, prompts, max_new=24):
     return [enc.tok.decode(o) for o in out]
 
 
-def evaluate(net, enc, seed, count, batch=32, show=0):
-    """Per-question-type accuracy of greedy answers to scenes.eval_question(seed, 0..count-1)."""
+def evaluate(net, enc, seed, count, batch=12, show=0):
+    """Per-question-type accuracy of greedy answers to scenes.eval_questions(seed, 0..count-1) (3 per scene)."""
     results = {}
     shown = 0
     for first in range(0, count, batch):
         items, prompts = [], []
         for i in range(first, min(count, first + batch)):
             _scene, img = scenes.scene_image(seed, i)
-            qtype, q, _a, truth = scenes.eval_question(seed, i)
             patches, grid, _ = M.preprocess(img, MIN_PIXELS, MAX_PIXELS)
-            msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
-            prompts.append((enc.prompt_ids(msg, grid), patches, grid))
-            items.append((qtype, q, truth))
+            for qtype, q, _a, truth in scenes.eval_questions(seed, i):
+                msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
+                prompts.append((enc.prompt_ids(msg, grid), patches, grid))
+                items.append((qtype, q, truth))
         for (qtype, q, truth), ans in zip(items, greedy_answers(net, enc, prompts)):
             ok = score(qtype, truth, ans)
             results.setdefault(qtype, []).append(ok)
-            if shown < show:
+            if shown < show or (not ok and show > 0 and shown < 3 * show):
                 print(f"    {'ok ' if ok else 'BAD'} [{qtype}] {q} -> {ans}")
                 shown += 1
     return {k: (sum(v), len(v)) for k, v in sorted(results.items())}
@@ -239,11 +357,12 @@ def format_accuracy(acc):
 
 # ---------------------------------------------------------------------------------------------- main
 
-def lr_at(step, steps, peak, warmup):
+def lr_at(step, steps, peak, warmup, final=0.05):
+    """Linear warmup, then cosine decay to final * peak."""
     if step < warmup:
         return peak * (step + 1) / warmup
     p = (step - warmup) / max(1, steps - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+    return peak * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * p)))
 
 
 def main():
@@ -251,19 +370,40 @@ def main():
     ap.add_argument("--out", default="models/tiny-qwen25vl-shapes", help="Hugging Face directory to write")
     ap.add_argument("--seed", type=int, default=1, help="training seed (weights init and training scenes)")
     ap.add_argument("--eval-seed", type=int, default=777, help="held-out scenes for the accuracy report")
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--vision-steps", type=int, default=1200, help="phase 1: the vision tower alone")
+    ap.add_argument("--vision-batch", type=int, default=24)
+    ap.add_argument("--steps", type=int, default=700, help="phase 2: the whole model")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-count", type=int, default=96)
-    ap.add_argument("--final-eval-count", type=int, default=400)
+    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--eval-count", type=int, default=32, help="held-out scenes per evaluation (3 questions each)")
+    ap.add_argument("--final-eval-count", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--turns", default="3,6", help="questions per image conversation in phase 2: min,max")
+    ap.add_argument("--two-shape-steps", type=int, default=0,
+                    help="phase 2 curriculum: scenes of at most two shapes for this many first steps")
+    ap.add_argument("--vision-lr-scale", type=float, default=0.0,
+                    help="phase 2 learning rate of the tower relative to --lr (0: frozen, no probes)")
+    ap.add_argument("--qweights", default="", help="override scenes.TRAIN_WEIGHTS: colour=4,shape=4,...")
+    ap.add_argument("--attn-weight", type=float, default=1.0,
+                    help="weight of the training-only loss steering one decoder head to the shape a word names")
+    ap.add_argument("--attn-layer", type=int, default=1, help="the decoder layer of that head (head 0)")
+    ap.add_argument("--prev-weight", type=float, default=1.0,
+                    help="weight of the training-only loss making head 0 of the layer below look one token back "
+                         "where a colour answer's colour is predicted")
+    ap.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only image-row probes")
     ap.add_argument("--checkpoint", default="", help="torch state file saved at each evaluation (resume with it)")
+    ap.add_argument("--vision-checkpoint", default="",
+                    help="the tower and probes after phase 1: saved there, or loaded from there to skip phase 1")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    turns = tuple(int(x) for x in args.turns.split(","))
+    for kv in filter(None, args.qweights.split(",")):
+        k, v = kv.split("=")
+        scenes.TRAIN_WEIGHTS[k] = float(v)
     torch.manual_seed(args.seed)
     t0 = time.time()
 
@@ -277,51 +417,131 @@ def main():
     net.init_weights()
     n_params = sum(p.numel() for p in net.parameters())
     print(f"tokenizer: {n_tokens} tokens (vocab_size {cfg.vocab_size}); model: {n_params / 1e6:.2f} M parameters "
-          f"({4 * n_params / 2**20:.1f} MiB in f32); {args.steps} steps of {args.batch}, {args.threads} threads",
+          f"({4 * n_params / 2**20:.1f} MiB in f32); {args.vision_steps} vision steps of {args.vision_batch}, "
+          f"then {args.steps} steps of {args.batch}; {args.threads} threads",
           flush=True)
 
-    decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
-    start_step = 0
+    aux = AuxHeads(cfg.hidden_size)
     if args.checkpoint and os.path.exists(args.checkpoint):
         st = torch.load(args.checkpoint)
         net.load_state_dict(st["model"])
-        opt.load_state_dict(st["opt"])
-        start_step = st["step"]
-        print(f"resumed from {args.checkpoint} at step {start_step}", flush=True)
+        aux.load_state_dict(st["aux"])
+        print(f"resumed from {args.checkpoint} ({st['phase']} step {st['step']})", flush=True)
+    elif args.vision_checkpoint and os.path.exists(args.vision_checkpoint):
+        st = torch.load(args.vision_checkpoint)
+        net.visual.load_state_dict(st["visual"])
+        aux.load_state_dict(st["aux"])
+        st = {"phase": "full", "step": 0}
+        print(f"vision tower from {args.vision_checkpoint}; phase 1 skipped", flush=True)
+    else:
+        st = {"phase": "vision", "step": 0}
 
-    ema = None
-    for step in range(start_step, args.steps):
+    def save(phase, step, opt):
+        if args.checkpoint:
+            torch.save({"model": net.state_dict(), "aux": aux.state_dict(), "opt": opt.state_dict(),
+                        "phase": phase, "step": step}, args.checkpoint)
+
+    def make_opt(named, groups):
+        """AdamW; no weight decay on vectors; groups: [(name prefix, lr scale)]."""
+        out = []
+        for prefix, scale in groups:
+            ps = [(n, p) for n, p in named if n.startswith(prefix)]
+            out.append({"params": [p for _n, p in ps if p.dim() >= 2], "weight_decay": 0.05, "scale": scale})
+            out.append({"params": [p for _n, p in ps if p.dim() < 2], "weight_decay": 0.0, "scale": scale})
+        return torch.optim.AdamW(out, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+
+    # Phase 1: the vision tower alone, on the probes' targets.
+    vision_named = [("visual." + n, p) for n, p in net.visual.named_parameters()] + \
+                   [("aux." + n, p) for n, p in aux.named_parameters()]
+    opt = make_opt(vision_named, [("", 1.0)])
+    if st["phase"] == "vision":
+        if "opt" in st:
+            opt.load_state_dict(st["opt"])
         net.train()
-        batch = [training_example(enc, args.seed, step * args.batch + k) for k in range(args.batch)]
-        ids, labels, pos, lengths, pix, grids = collate(batch, cfg)
+        for step in range(st["step"], args.vision_steps):
+            batch = [vision_example(args.seed, 10_000_000 + step * args.vision_batch + k)
+                     for k in range(args.vision_batch)]
+            for g in opt.param_groups:
+                g["lr"] = g["scale"] * lr_at(step, args.vision_steps, args.lr, args.warmup, final=0.25)
+            img = net.visual(torch.cat([torch.from_numpy(b[0]) for b in batch]), [b[1] for b in batch])
+            sups = [b[2] for b in batch]
+            loss = aux.loss(img, sups)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for _n, p in vision_named], 1.0)
+            opt.step()
+            if (step + 1) % args.log_every == 0:
+                print(f"vision step {step + 1}/{args.vision_steps} probe loss {loss.item():.4f} "
+                      f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
+            if (step + 1) % args.eval_every == 0 or step + 1 == args.vision_steps:
+                net.eval()
+                held = [vision_example(args.eval_seed, i) for i in range(60)]
+                with torch.no_grad():
+                    img = net.visual(torch.cat([torch.from_numpy(b[0]) for b in held]), [b[1] for b in held])
+                c_acc, k_acc = aux.shape_accuracy(img, [b[2] for b in held])
+                print(f"vision eval step {step + 1}: per-shape colour {100 * c_acc:.0f}%, kind {100 * k_acc:.0f}% "
+                      f"(60 held-out scenes) {time.time() - t0:.0f}s", flush=True)
+                net.train()
+                save("vision", step + 1, opt)
+        if args.vision_checkpoint:
+            torch.save({"visual": net.visual.state_dict(), "aux": aux.state_dict()}, args.vision_checkpoint)
+        st = {"phase": "full", "step": 0}
+
+    # Phase 2: everything, language-model loss + the probes; the tower at half the learning rate.
+    frozen = args.vision_lr_scale == 0
+    if frozen:
+        net.visual.requires_grad_(False)
+        named = [(n, p) for n, p in net.named_parameters() if not n.startswith("visual.")]
+    else:
+        named = list(net.named_parameters()) + [("aux." + n, p) for n, p in aux.named_parameters()]
+    opt = make_opt(named, [("visual.", args.vision_lr_scale), ("model.", 1.0), ("lm_head.", 1.0), ("aux.", 1.0)])
+    if st["phase"] == "full" and "opt" in st:
+        opt.load_state_dict(st["opt"])
+    attn_layer = net.model.layers[args.attn_layer].self_attn
+    attn_layer.record_probs = bool(args.attn_weight)
+    if args.attn_layer < 1:
+        args.prev_weight = 0.0
+    prev_layer = net.model.layers[max(0, args.attn_layer - 1)].self_attn
+    prev_layer.record_probs = bool(args.prev_weight)
+    ema = None
+    for step in range(st["step"], args.steps):
+        net.train()
+        max_shapes = 2 if step < args.two_shape_steps else 4
+        batch = [training_example(enc, args.seed, step * args.batch + k, turns, max_shapes) for k in range(args.batch)]
+        ids, labels, pos, lengths, pix, grids, sups = collate(batch, cfg)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        logits = net(ids, pos, lengths, pix, grids)
+            g["lr"] = g["scale"] * lr_at(step, args.steps, args.lr, args.warmup)
+        if frozen:
+            net.visual.eval()
+        logits, img = net(ids, pos, lengths, pix, grids, return_image_embeds=True)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, cfg.vocab_size), labels[:, 1:].reshape(-1),
                                ignore_index=-100)
+        aux_loss = aux.loss(img, sups) if img is not None and not frozen else torch.zeros(())
+        attn_loss = attention_loss(attn_layer.probs, sups) if args.attn_weight else torch.zeros(())
+        prev_loss = previous_token_loss(prev_layer.probs, sups) if args.prev_weight else torch.zeros(())
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        (loss + args.aux_weight * aux_loss + args.attn_weight * attn_loss + args.prev_weight * prev_loss).backward()
+        torch.nn.utils.clip_grad_norm_([p for _n, p in named], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if (step + 1) % args.log_every == 0:
-            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) "
-                  f"lr {opt.param_groups[0]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
+            print(f"step {step + 1}/{args.steps} loss {loss.item():.4f} (avg {ema:.4f}) probes {aux_loss.item():.4f} attn {attn_loss.item():.3f} prev {prev_loss.item():.3f} "
+                  f"lr {opt.param_groups[2]['lr']:.2e} {time.time() - t0:.0f}s", flush=True)
         if args.eval_every and (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             acc = evaluate(net, enc, args.eval_seed, args.eval_count)
             print(f"eval step {step + 1}: {format_accuracy(acc)} {time.time() - t0:.0f}s", flush=True)
-            if args.checkpoint:
-                torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step + 1}, args.checkpoint)
+            save("full", step + 1, opt)
 
+    attn_layer.record_probs, attn_layer.probs = False, None
+    prev_layer.record_probs, prev_layer.probs = False, None
     train_s = time.time() - t0
     acc = evaluate(net, enc, args.eval_seed, args.final_eval_count, show=12)
     print(f"final eval ({args.final_eval_count} held-out scenes, seed {args.eval_seed}): {format_accuracy(acc)}",
           flush=True)
     export.export(net, cfg, tok, args.out, MIN_PIXELS, MAX_PIXELS,
-                  info={"seed": args.seed, "steps": args.steps, "batch": args.batch, "train_seconds": round(train_s),
+                  info={"seed": args.seed, "vision_steps": args.vision_steps, "vision_batch": args.vision_batch,
+                        "steps": args.steps, "batch": args.batch, "lr": args.lr, "threads": args.threads,
+                        "train_seconds": round(train_s),
                         "eval_seed": args.eval_seed, "eval_accuracy": {k: [c, n] for k, (c, n) in acc.items()}})
     print(f"trained in {train_s / 60:.1f} min; wrote {args.out} ({time.time() - t0:.0f}s in all)", flush=True)
 
