@@ -104,29 +104,18 @@ TEST(ServeAcceptance, RepeatedLongPromptHitsPrefixCache) {
 
 // A raw connection: sends a streaming request, reads until `min_events` SSE events arrived, then closes.
 int stream_then_disconnect(uint16_t port, const std::string& body, int min_events) {
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
-  std::string req = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  asio::write(s, asio::buffer(req));
-  std::string got;
-  char buf[4096];
-  int events = 0;
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (events < min_events && Clock::now() < deadline) {
-    boost::system::error_code ec;
-    size_t n = s.read_some(asio::buffer(buf), ec);
-    if (ec) break;
-    got.append(buf, n);
-    events = 0;
+  testing::RawConnection s(port);
+  s.write("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto count = [](const std::string& got) {
+    int events = 0;
     for (size_t p = got.find("data: "); p != std::string::npos; p = got.find("data: ", p + 1)) ++events;
-  }
-  boost::system::error_code ig;
-  s.shutdown(asio::ip::tcp::socket::shutdown_both, ig);
-  s.close(ig);
-  return events;
+    return events;
+  };
+  std::string got;
+  s.read_until(got, [&](const std::string& g) { return count(g) >= min_events; }, 10);
+  s.close();
+  return count(got);
 }
 
 TEST(ServeAcceptance, ClientDisconnectMidStreamFreesRequestAndKv) {

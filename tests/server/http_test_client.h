@@ -1,12 +1,11 @@
-// A small synchronous HTTP/1.1 client for server tests (Beast, 127.0.0.1, bounded by a timeout), with
-// SSE event splitting. Not thread-safe per object; use one per thread.
+// A small synchronous HTTP/1.1 client for server tests (127.0.0.1, bounded by a timeout), with SSE event
+// splitting. Not thread-safe per object; use one per thread. Beast stays in http_test_client.cc, compiled
+// once instead of in every test file.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
-#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,75 +21,37 @@ struct HttpReply {
 
 class HttpClient {
  public:
-  explicit HttpClient(uint16_t port, double timeout_s = 20) : port_(port), timeout_s_(timeout_s), stream_(io_) {}
+  explicit HttpClient(uint16_t port, double timeout_s = 20);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
 
   // One request on a kept-alive connection (reconnects when needed).
   HttpReply call(const std::string& method, const std::string& target, const std::string& body = "",
-                 const std::string& content_type = "application/json") {
-    namespace http = boost::beast::http;
-    HttpReply r;
-    try {
-      connect();
-      http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-      req.set(http::field::host, "127.0.0.1");
-      if (!body.empty() || method == "POST") {
-        req.set(http::field::content_type, content_type);
-        req.body() = body;
-        req.prepare_payload();
-      }
-      req.keep_alive(true);
-      stream_.expires_after(std::chrono::microseconds(static_cast<int64_t>(timeout_s_ * 1e6)));
-      boost::system::error_code ec;
-      http::async_write(stream_, req, [&](boost::system::error_code e, size_t) { ec = e; });
-      run(ec);
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(1 << 30);
-      http::async_read(stream_, buf_, parser, [&](boost::system::error_code e, size_t) { ec = e; });
-      run(ec);
-      auto res = parser.release();
-      r.status = res.result_int();
-      r.body = res.body();
-      r.content_type = std::string(res[http::field::content_type]);
-      r.allow = std::string(res[http::field::allow]);
-      if (!res.keep_alive()) close();
-    } catch (const std::exception& e) {
-      r.error = e.what();
-      close();
-    }
-    return r;
-  }
-
-  void close() {
-    boost::system::error_code ec;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
-    connected_ = false;
-    buf_.clear();
-  }
+                 const std::string& content_type = "application/json");
+  void close();
 
  private:
-  void connect() {
-    if (connected_) return;
-    stream_.expires_after(std::chrono::seconds(5));
-    boost::system::error_code ec;
-    stream_.async_connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_),
-                          [&](boost::system::error_code e) { ec = e; });
-    run(ec);
-    connected_ = true;
-  }
-  // Runs the pending asynchronous operation (bounded by the stream's expiry); throws on error.
-  void run(const boost::system::error_code& ec) {
-    io_.restart();
-    io_.run();
-    if (ec) throw boost::system::system_error(ec);
-  }
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
-  uint16_t port_;
-  double timeout_s_;
-  boost::asio::io_context io_;
-  boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buf_;
-  bool connected_ = false;
+// A raw TCP connection to 127.0.0.1 for tests that misbehave on purpose (send a request, read a little,
+// vanish). The constructor throws when it cannot connect.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void write(const std::string& bytes);  // throws on failure
+  // Appends what arrives to `got` until done(got) holds (true), the peer closes, an error or the timeout.
+  bool read_until(std::string& got, const std::function<bool(const std::string&)>& done, double timeout_s = 10);
+  void close();
+
+ private:
+  int fd_ = -1;
 };
 
 // The `data:` payloads of an SSE body, in order (including "[DONE]").

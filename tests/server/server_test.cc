@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <boost/asio.hpp>
-
 #include <atomic>
 #include <map>
 #include <regex>
@@ -24,6 +22,7 @@ using json = nlohmann::json;
 using testing::FakeEngine;
 using testing::FakeEngineOptions;
 using testing::HttpClient;
+using testing::RawConnection;
 using testing::sse_events;
 
 constexpr int64_t kMaxModelLen = 256;
@@ -455,18 +454,11 @@ TEST_F(ServerTest, TokenizeAndDetokenize) {
 
 // Reads a streaming response's first bytes on a raw socket, then closes it.
 void open_stream_and_vanish(uint16_t port, const std::string& body) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket s(io);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
-  boost::asio::write(s, boost::asio::buffer(req));
+  RawConnection s(port);
+  s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body);
   std::string got;
-  char buf[512];
-  while (got.find("data:") == std::string::npos) {
-    size_t n = s.read_some(boost::asio::buffer(buf));
-    got.append(buf, n);
-  }
+  EXPECT_TRUE(s.read_until(got, [](const std::string& g) { return g.find("data:") != std::string::npos; }, 20)) << got;
   s.close();
 }
 
@@ -477,13 +469,10 @@ TEST_F(ServerTest, ClientDisconnectAbortsTheRequest) {
   open_stream_and_vanish(server_->port(), chat_body("x", 200, {{"stream", true}}));
   // Non-streamed: the client goes away while waiting for the answer.
   {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket s(io);
-    s.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+    RawConnection s(server_->port());
     std::string body = chat_body("x", 200);
-    std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\n\r\n" + body;
-    boost::asio::write(s, boost::asio::buffer(req));
+    s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body);
     for (int i = 0; i < 500 && engine_->requests().size() < 2; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     s.close();
