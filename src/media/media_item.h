@@ -8,14 +8,19 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/uninit_allocator.h"
 
 namespace mms::media {
 
 enum class MediaKind { kImage, kVideo };
 
+// Normalized pixels; resize() does not zero them (the preprocessing writes every element; see
+// common/uninit_allocator.h).
+using FrameBuffer = std::vector<float, UninitAllocator<float>>;
+
 struct MediaItem {
   MediaKind kind = MediaKind::kImage;
-  std::vector<float> frames;     // [num_frames, 3, height, width], normalized
+  FrameBuffer frames;            // [num_frames, 3, height, width], normalized
   int64_t num_frames = 1;        // 1 for an image; a multiple of the temporal patch size for video
   int64_t height = 0;            // after resizing: multiples of patch_size * merge_size
   int64_t width = 0;

@@ -19,7 +19,7 @@ TEST(ImagePipeline, DataUrlToMediaItem) {
   EXPECT_EQ((*item)->source_width, 252);
   const auto ref = mms::testing::load_npy_f32(mms::testing::test_data("ref/tiny-qwen25vl.exact.image_input.npy"));
   ASSERT_EQ(ref.data.size(), (*item)->frames.size());
-  EXPECT_EQ(ref.data, (*item)->frames);
+  EXPECT_EQ(ref.data, std::vector<float>((*item)->frames.begin(), (*item)->frames.end()));
   auto direct = pipeline.process_bytes(png);
   ASSERT_TRUE(direct.ok());
   EXPECT_EQ((*direct)->hash, (*item)->hash);

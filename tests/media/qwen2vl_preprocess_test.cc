@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
+
 #include "media_test_util.h"
 
 namespace mms::media {
@@ -15,7 +17,7 @@ using mms::testing::test_data;
 using testing::media_file;
 using testing::media_manifest;
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+float max_abs_diff(std::span<const float> a, std::span<const float> b) {
   EXPECT_EQ(a.size(), b.size());
   float m = 0;
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a[i] - b[i]));
