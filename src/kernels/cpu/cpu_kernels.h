@@ -51,8 +51,11 @@ void varlen_attention(const VarlenAttentionArgs& args);  // oneDNN sgemm + AVX2 
 
 namespace avx512 {  // AVX-512 F/BW/VL + FMA + F16C
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
-// Same, but bf16 weights at prefill shapes go through dnnl_gemm_bf16bf16f32 (AMX tiles when usable).
+// Same, but bf16 weights go through bf16 products: decode batches (2 <= M <= kGemvMaxRows) through
+// gemv_bf16_dp, prefill shapes through dnnl_gemm_bf16bf16f32 (AMX tiles when usable).
 void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+// bf16 weights only, needs AVX512-BF16: x rounded to bf16, vdpbf16ps products, f32 sums (gemv_avx512_bf16.cc).
+void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 }  // namespace avx512
 
 // Largest M that the GEMV path takes: on Zen 3 (one core, N = 4864, K = 896) GEMV beats oneDNN's sgemm up

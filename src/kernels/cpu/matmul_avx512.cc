@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "common/check.h"
+#include "common/cpu_features.h"
 #include "common/compute_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "tensor/tensor.h"
@@ -62,7 +63,10 @@ void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float
 }
 
 void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
-  if (M <= kGemvMaxRows) {
+  static const bool dp = cpu_features().avx512_bf16;
+  if (dp && w.dtype == DType::kBF16 && M >= 2 && M <= kGemvMaxRows) {
+    gemv_bf16_dp(x, M, w, bias, y);
+  } else if (M <= kGemvMaxRows) {
     cpu::gemv<Simd>(x, M, w, bias, y);
   } else {
     matmul_gemm_dnnl(x, M, w, bias, y, &avx2::convert_rows_to_f32, /*bf16_gemm=*/true);
