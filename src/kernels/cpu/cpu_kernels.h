@@ -22,6 +22,9 @@ void matmul_gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* b
                       ConvertRowsFn convert, bool bf16_gemm);
 
 // Generic C++ (no ISA requirement beyond the baseline).
+// x[0, n) rounded to bf16 bits, into a buffer owned by the calling thread (valid until its next call): the
+// activations of the bf16-product matmuls, converted once per call and read by every compute thread.
+const uint16_t* round_to_bf16(const float* x, int64_t n);
 void write_kv(const float* k, const float* v, const int32_t* slot_mapping, int64_t T, const PagedKvLayer& kv);
 
 namespace avx2 {  // AVX2 + FMA + F16C

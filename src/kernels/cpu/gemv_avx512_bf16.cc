@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
 #include "common/check.h"
 #include "common/compute_pool.h"
@@ -83,10 +82,7 @@ void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias,
   MMS_CHECK(w.ndim() == 2 && w.dtype == DType::kBF16);
   const int64_t N = w.dim(0);
   const int64_t K = w.dim(1);
-  thread_local std::vector<uint16_t> xb_storage;  // x rounded to bf16 once, read by every thread
-  xb_storage.resize(static_cast<size_t>(M * K));
-  uint16_t* xb = xb_storage.data();
-  for (int64_t i = 0; i < M * K; ++i) xb[i] = f32_to_bf16(x[i]);
+  const uint16_t* xb = round_to_bf16(x, M * K);
   const uint16_t* wd = w.as<uint16_t>();
   // Pairs of W rows over the pool (at least ~64 KiB of W per thread); each W row pair is read from memory
   // once and reused from L1 for every block of up to 8 x rows.

@@ -46,6 +46,16 @@ void for_each_n_slice(int64_t N, Fn&& fn) {
 
 }  // namespace
 
+const uint16_t* round_to_bf16(const float* x, int64_t n) {
+  thread_local std::vector<uint16_t> storage;
+  storage.resize(static_cast<size_t>(n));
+  uint16_t* xb = storage.data();
+  parallel_for(n, 4096, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) xb[i] = f32_to_bf16(x[i]);
+  });
+  return xb;
+}
+
 void matmul_gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* bias, float* y,
                       ConvertRowsFn convert, bool bf16_gemm) {
   MMS_CHECK(w.ndim() == 2);
@@ -59,12 +69,7 @@ void matmul_gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* b
     return;
   }
   if (bf16_gemm && w.dtype == DType::kBF16) {
-    thread_local std::vector<uint16_t> xb_storage;  // x rounded to bf16 once, read by every thread
-    xb_storage.resize(static_cast<size_t>(M * K));
-    uint16_t* xb = xb_storage.data();
-    parallel_for(M * K, 4096, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) xb[i] = f32_to_bf16(x[i]);
-    });
+    const uint16_t* xb = round_to_bf16(x, M * K);
     for_each_n_slice(N, [&](int64_t n0, int64_t n1) {
       const dnnl_status_t st = dnnl_gemm_bf16bf16f32('N', 'T', M, n1 - n0, K, 1.f, xb, K,
                                                      w.as<uint16_t>() + n0 * K, K, 0.f, y + n0, N);
