@@ -4,6 +4,7 @@
 // decode does (the whole model does not fit in L3). Counters: GB/s of weight bytes read, GFLOP/s.
 //   build/benchmarks/kernels_bench --benchmark_filter=Matmul --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "common/compute_pool.h"
+#include "common/cpu_features.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/variants.h"
 #include "tensor/host_buffer.h"
@@ -33,7 +35,8 @@ struct ColdWeights {
   std::vector<HostBuffer> copies;
   std::vector<Tensor> tensors;
   size_t bytes = 0;
-  ColdWeights(DType dtype, int64_t N, int64_t K) {
+  // `tiles`: each copy rearranged into Layout::kTiles16x32, as kernels::prepare_weight does at load.
+  ColdWeights(DType dtype, int64_t N, int64_t K, bool tiles = false) {
     bytes = static_cast<size_t>(N * K) * dtype_size(dtype);
     const size_t n_copies = std::max<size_t>(1, (size_t{256} << 20) / bytes + 1);
     const auto values = random_vector(static_cast<size_t>(std::min<int64_t>(N * K, 1 << 20)), 1);
@@ -45,6 +48,11 @@ struct ColdWeights {
         else buf.as<uint16_t>()[i] = dtype == DType::kBF16 ? f32_to_bf16(v) : f32_to_f16(v);
       }
       tensors.emplace_back(buf.data(), dtype, Shape{N, K});
+      if (tiles) {
+        HostBuffer tiled(bytes);
+        tensors.back() = cpu::to_tiles(tensors.back(), tiled.data());
+        buf = std::move(tiled);
+      }
       copies.push_back(std::move(buf));
     }
   }
@@ -52,9 +60,9 @@ struct ColdWeights {
 
 using MatmulFn = void (*)(const float*, int64_t, const Tensor&, const float*, float*);
 
-void run_matmul(benchmark::State& state, MatmulFn fn, DType dtype) {
+void run_matmul(benchmark::State& state, MatmulFn fn, DType dtype, bool tiles = false) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  ColdWeights w(dtype, N, K);
+  ColdWeights w(dtype, N, K, tiles);
   const auto x = random_vector(static_cast<size_t>(M * K), 2);
   const auto bias = random_vector(static_cast<size_t>(N), 3);
   std::vector<float> y(static_cast<size_t>(M * N));
@@ -115,6 +123,54 @@ BENCHMARK(BM_Gemv_avx2_bf16)->Apply(crossover);
 BENCHMARK(BM_Gemm_dnnl_bf16)->Apply(crossover);
 BENCHMARK(BM_Gemv_avx2_f32)->Apply(crossover);
 BENCHMARK(BM_Gemm_dnnl_f32)->Apply(crossover);
+
+// The decode-batch kernels for bf16 weights side by side, interleaved shape by shape so that each A/B sees
+// the same machine state: the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the
+// AVX512-BF16 GEMV (vdpbf16ps) and the AMX matmul on tile-layout weights (tdpbf16ps; exact f32 at M = 1),
+// next to the memory roofline (read_w: the same weight bytes read and summed).
+// Kernels the CPU lacks are skipped.
+//   build/benchmarks/kernels_bench --benchmark_filter=DecodeGemv --benchmark_repetitions=3
+// The roofline of a weight-streaming kernel: read W once (AVX-512 loads, 4 sums per thread) over the pool.
+__attribute__((target("avx512f"))) float sum_bytes(const char* p, const char* end) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (; p < end; p += 256) {
+    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(p));
+    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(p + 64));
+    a2 = _mm512_add_ps(a2, _mm512_loadu_ps(p + 128));
+    a3 = _mm512_add_ps(a3, _mm512_loadu_ps(p + 192));
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  return lanes[0] + lanes[15];  // any use of the sums keeps the loads
+}
+void read_weights(const float*, int64_t M, const Tensor& w, const float*, float* y) {
+  const auto* bytes = static_cast<const char*>(w.data);
+  const int64_t n = w.numel() * static_cast<int64_t>(dtype_size(w.dtype)) / 256;
+  parallel_for(n, 1024, [&](int64_t b, int64_t e) { y[b % (M * w.dim(0))] = sum_bytes(bytes + b * 256, bytes + e * 256); });
+}
+
+void register_decode_gemv() {
+  struct Impl {
+    const char* name;
+    MatmulFn fn;
+    bool ok;
+    bool tiles = false;
+  };
+  const Impl impls[] = {{"read_w", read_weights, cpu_features().has_avx512()},
+                        {"f32fma", cpu::avx512::matmul, cpu_features().has_avx512()},
+                        {"dp", cpu::avx512::gemv_bf16_dp, cpu_features().avx512_bf16},
+                        {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
+  for (int64_t M : {1, 2, 8, 16})
+    for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{896, 896}, {4864, 896}, {896, 4864}, {151936, 896}})
+      for (const Impl& impl : impls) {
+        if (!impl.ok || (M == 1 && std::string(impl.name) == "dp")) continue;  // dp takes M >= 2
+        const std::string name = "BM_DecodeGemv_bf16/" + std::string(impl.name) + "/M:" + std::to_string(M) +
+                                 "/N:" + std::to_string(N) + "/K:" + std::to_string(K);
+        benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, tiles = impl.tiles](benchmark::State& s) {
+          run_matmul(s, fn, DType::kBF16, tiles);
+        })->Args({M, N, K})->UseRealTime()->Unit(benchmark::kMicrosecond);
+      }
+}
 
 // Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.
 // Args: number of sequences, context length each, query rows each (1 = decode, = context: prefill).
@@ -229,7 +285,8 @@ void register_elementwise_all() {
   });
 }
 
-const bool registered = (register_attention(), register_varlen_attention(), register_elementwise_all(), true);
+const bool registered =
+    (register_decode_gemv(), register_attention(), register_varlen_attention(), register_elementwise_all(), true);
 
 }  // namespace
 }  // namespace mms::kernels

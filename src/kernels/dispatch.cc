@@ -13,7 +13,7 @@ bool has_avx512() { return cpu_features().has_avx512() && cpu_features().has_avx
 bool has_amx() { return has_avx512() && cpu_features().amx_usable; }
 
 constexpr MatmulVariant kMatmul[] = {
-    {"amx_bf16", has_amx, cpu::avx512::matmul_amx_bf16, /*bf16_compute=*/true},
+    {"amx_bf16", has_amx, cpu::avx512::matmul_amx_bf16, /*bf16_compute=*/true, /*takes_tiles=*/true},
     {"avx512", has_avx512, cpu::avx512::matmul},
     {"avx2", has_avx2, cpu::avx2::matmul},
     {"ref", always, ref::matmul},
@@ -58,6 +58,14 @@ std::span<const VarlenAttentionVariant> varlen_attention_variants() { return kVa
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
   static const auto fn = best_variant(matmul_variants()).fn;
   fn(x, M, w, bias, y);
+}
+Tensor prepare_weight(const Tensor& w, HostBuffer& storage) {
+  static const bool tiles = best_variant(matmul_variants()).takes_tiles;
+  if (!tiles || w.ndim() != 2 || w.dtype != DType::kBF16 || w.layout != Layout::kRowMajor ||
+      w.dim(0) % kTileRows != 0 || w.dim(1) % kTileCols != 0)
+    return w;
+  storage = HostBuffer(w.nbytes());
+  return cpu::to_tiles(w, storage.data());
 }
 void rms_norm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* y) {
   static const auto fn = best_variant(rms_norm_variants()).fn;

@@ -1,4 +1,5 @@
-// Embedding lookup: out[i, :] = table[ids[i], :] as f32. table is [vocab, hidden] in f32/f16/bf16.
+// Embedding lookup: out[i, :] = table[ids[i], :] as f32. table is [vocab, hidden] in f32/f16/bf16, row-major
+// or (a table shared with the LM head, prepared by kernels::prepare_weight) in Layout::kTiles16x32.
 // Ids must be in range (the caller validated them).
 #pragma once
 

@@ -25,6 +25,7 @@ struct KernelVariant {
   bool (*available)();  // runs on this CPU (checks cpu_features())
   Fn* fn;               // same signature and contract as the ref:: function
   bool bf16_compute = false;  // rounds activations to bf16 (tests use a bf16-level tolerance)
+  bool takes_tiles = false;   // matmul: also takes bf16 weights in Layout::kTiles16x32 (prepare_weight)
 };
 
 using MatmulVariant = KernelVariant<decltype(ref::matmul)>;

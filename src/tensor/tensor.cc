@@ -11,6 +11,8 @@ std::string Shape::to_string() const {
   return s + "]";
 }
 
-std::string Tensor::describe() const { return std::string(dtype_name(dtype)) + shape.to_string(); }
+std::string Tensor::describe() const {
+  return std::string(dtype_name(dtype)) + shape.to_string() + (layout == Layout::kTiles16x32 ? " (tiles 16x32)" : "");
+}
 
 }  // namespace mms

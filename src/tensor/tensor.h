@@ -1,6 +1,6 @@
-// Tensor: a non-owning view of a contiguous row-major array (weights in a mapped file, a HostBuffer,
-// KV blocks). Value type; copying copies the view. Shapes are in row-major (PyTorch) order: a Linear
-// weight is [out_features, in_features].
+// Tensor: a non-owning view of a contiguous array (weights in a mapped file, a HostBuffer, KV blocks),
+// row-major unless `layout` says otherwise. Value type; copying copies the view. Shapes are in row-major
+// (PyTorch) order whatever the layout: a Linear weight is [out_features, in_features].
 #pragma once
 
 #include <array>
@@ -39,13 +39,32 @@ struct Shape {
   std::string to_string() const;  // "[2112, 256]"
 };
 
+// How a 2-D [N, K] tensor's elements are arranged in memory.
+enum class Layout : uint8_t {
+  kRowMajor,
+  // Tiles of 16 rows x 32 columns, each tile a contiguous row-major 16x32 block, tiles ordered row of
+  // tiles by row of tiles: element (n, k) is at ((n / 16) * (K / 32) + k / 32) * 512 + (n % 16) * 32 + k % 32.
+  // N a multiple of 16, K of 32. The weight layout of the AMX matmul (kernels/matmul.h: prepare_weight),
+  // where one tile is one tdpbf16ps operand and a pass over K streams memory in address order.
+  kTiles16x32,
+};
+inline constexpr int64_t kTileRows = 16, kTileCols = 32;
+
+// Offset of element (n, k) of an [N, K] tensor in `layout`, in elements.
+inline int64_t element_offset(Layout layout, int64_t n, int64_t k, int64_t K) {
+  if (layout == Layout::kRowMajor) return n * K + k;
+  return ((n / kTileRows) * (K / kTileCols) + k / kTileCols) * (kTileRows * kTileCols) + (n % kTileRows) * kTileCols +
+         k % kTileCols;
+}
+
 struct Tensor {
   const void* data = nullptr;
   DType dtype = DType::kF32;
   Shape shape;
+  Layout layout = Layout::kRowMajor;
 
   Tensor() = default;
-  Tensor(const void* d, DType t, Shape s) : data(d), dtype(t), shape(s) {}
+  Tensor(const void* d, DType t, Shape s, Layout l = Layout::kRowMajor) : data(d), dtype(t), shape(s), layout(l) {}
 
   bool empty() const { return data == nullptr; }
   int64_t numel() const { return shape.numel(); }
@@ -56,8 +75,9 @@ struct Tensor {
   const T* as() const {
     return static_cast<const T*>(data);
   }
-  // Row r of a 2-D tensor, as a pointer to its first element.
+  // Row r of a 2-D row-major tensor, as a pointer to its first element.
   const void* row(int64_t r) const {
+    MMS_CHECK(layout == Layout::kRowMajor);
     return static_cast<const uint8_t*>(data) + static_cast<size_t>(r * shape[shape.ndim - 1]) * dtype_size(dtype);
   }
   std::string describe() const;  // "bf16[896, 151936]"

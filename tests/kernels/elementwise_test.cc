@@ -8,6 +8,7 @@
 #include "kernels/activation.h"
 #include "kernels/embedding.h"
 #include "kernels/kernel_test_util.h"
+#include "kernels/matmul.h"
 #include "kernels/rms_norm.h"
 #include "kernels/softmax.h"
 
@@ -124,6 +125,25 @@ TEST_P(EmbeddingVariantTest, MatchesRefExactly) {
       EXPECT_EQ(got, want) << v.name << " " << dtype_name(dt) << " hidden=" << hidden;
     }
   }
+}
+// A bf16 table in the tile layout (a tied embedding/LM-head matrix after kernels::prepare_weight) gives the
+// same rows as the row-major table, in every variant and in ref itself.
+TEST_P(EmbeddingVariantTest, TiledTableMatchesRowMajor) {
+  const EmbeddingVariant& v = *GetParam();
+  MMS_SKIP_IF_UNAVAILABLE(v);
+  std::mt19937 rng(6);
+  const int64_t vocab = 160, hidden = 96;
+  testing::RandomWeights table(rng, DType::kBF16, vocab, hidden, -5.f, 5.f);
+  std::vector<uint16_t> tiles(table.half.size());
+  const Tensor tiled = ref::to_tiles(table.tensor, tiles.data());
+  const std::vector<int32_t> ids = {0, 159, 15, 16, 17, 77, 77, 144};
+  const int64_t n = static_cast<int64_t>(ids.size());
+  std::vector<float> want(static_cast<size_t>(n * hidden)), got(want.size(), NAN), ref_tiled(want.size(), NAN);
+  ref::embedding(table.tensor, ids.data(), n, want.data());
+  ref::embedding(tiled, ids.data(), n, ref_tiled.data());
+  v.fn(tiled, ids.data(), n, got.data());
+  EXPECT_EQ(ref_tiled, want);
+  EXPECT_EQ(got, want) << v.name;
 }
 INSTANTIATE_TEST_SUITE_P(All, EmbeddingVariantTest, ::testing::ValuesIn(testing::non_ref(embedding_variants())),
                          testing::VariantName());

@@ -137,7 +137,9 @@ TEST_F(VideoRequest, ImagesAndVideosKeepPromptOrder) {
     EXPECT_EQ(e.mm_inputs[i].num_tokens, tokens[i]) << i;
     EXPECT_EQ(e.prompt_token_ids[e.mm_inputs[i].offset],
               kinds[i] == media::MediaKind::kVideo ? kVideoPad : kImagePad);
-    if (i > 0) EXPECT_GT(e.mm_inputs[i].offset, e.mm_inputs[i - 1].offset + e.mm_inputs[i - 1].num_tokens);
+    if (i > 0) {
+      EXPECT_GT(e.mm_inputs[i].offset, e.mm_inputs[i - 1].offset + e.mm_inputs[i - 1].num_tokens);
+    }
   }
   EXPECT_TRUE(validate_mm_inputs(e.mm_inputs, static_cast<int64_t>(e.prompt_token_ids.size())).ok());
 }
@@ -180,7 +182,9 @@ TEST_F(VideoRequest, BadFieldsAreRejectedNamingThem) {
     const ApiError e = error_of(prepare(c.body));
     EXPECT_EQ(e.http_status, 400) << c.body;
     EXPECT_EQ(e.param, c.param) << c.body << ": " << e.message;
-    if (c.code != "unknown_field") EXPECT_EQ(e.code, c.code) << c.body << ": " << e.message;
+    if (c.code != "unknown_field") {
+      EXPECT_EQ(e.code, c.code) << c.body << ": " << e.message;
+    }
   }
   EXPECT_EQ(videos_.calls, 0);
 }

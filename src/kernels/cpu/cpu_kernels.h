@@ -54,12 +54,19 @@ void varlen_attention(const VarlenAttentionArgs& args);  // oneDNN sgemm + AVX2 
 
 namespace avx512 {  // AVX-512 F/BW/VL + FMA + F16C
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
-// Same, but bf16 weights go through bf16 products: decode batches (2 <= M <= kGemvMaxRows) through
-// gemv_bf16_dp, prefill shapes through dnnl_gemm_bf16bf16f32 (AMX tiles when usable).
+// Same, but bf16 weights go through bf16 products: tiled weights (prepare_weight) through
+// matmul_amx_tiles; row-major ones at decode batches (2 <= M <= kGemvMaxRows) through gemv_bf16_dp,
+// prefill shapes through dnnl_gemm_bf16bf16f32 (AMX tiles).
 void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 // bf16 weights only, needs AVX512-BF16: x rounded to bf16, vdpbf16ps products, f32 sums (gemv_avx512_bf16.cc).
 void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+// bf16 weights in Layout::kTiles16x32 only, needs usable AMX: M >= 2 through AMX tiles (x rounded to
+// bf16), M == 1 in exact f32 (matmul_amx_tiles.cc).
+void matmul_amx_tiles(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 }  // namespace avx512
+
+// Row-major [N, K] -> Layout::kTiles16x32 in `out` (w.nbytes()); N % 16 == 0, K % 32 == 0 (tiles.cc).
+Tensor to_tiles(const Tensor& w, void* out);
 
 // Largest M that the GEMV path takes: on Zen 3 (one core, N = 4864, K = 896) GEMV beats oneDNN's sgemm up
 // to M = 12, ties at 16 and loses from 24-32 on (BM_Gemv_* vs BM_Gemm_* in bench/kernels_bench.cc).

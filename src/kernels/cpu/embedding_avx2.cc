@@ -23,6 +23,12 @@ void embedding(const Tensor& table, const int32_t* ids, int64_t n, float* out) {
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(H, 1));
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
+      if (table.layout == Layout::kTiles16x32) {  // 32 contiguous values per tile
+        MMS_CHECK(table.dtype == DType::kBF16);
+        for (int64_t k = 0; k < H; k += kTileCols)
+          convert_to_f32<DType::kBF16>(table.data, element_offset(table.layout, ids[i], k, H), kTileCols, out + i * H + k);
+        continue;
+      }
       const int64_t base = static_cast<int64_t>(ids[i]) * H;
       switch (table.dtype) {
         case DType::kF32: std::memcpy(out + i * H, table.as<float>() + base, sizeof(float) * H); break;

@@ -79,7 +79,7 @@ void dot_block(const uint16_t* xb, int64_t mb, int64_t K, const uint16_t* w, int
 }  // namespace
 
 void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
-  MMS_CHECK(w.ndim() == 2 && w.dtype == DType::kBF16);
+  MMS_CHECK(w.ndim() == 2 && w.dtype == DType::kBF16 && w.layout == Layout::kRowMajor);
   const int64_t N = w.dim(0);
   const int64_t K = w.dim(1);
   const uint16_t* xb = round_to_bf16(x, M * K);

@@ -33,6 +33,7 @@ void convert_rows_to_f32(const Tensor& w, int64_t n0, int64_t rows, float* out) 
 }
 
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
+  MMS_CHECK_MSG(w.layout == Layout::kRowMajor, "matmul: this variant takes row-major weights");
   if (M <= kGemvMaxRows) {
     gemv(x, M, w, bias, y);
   } else {

@@ -55,6 +55,7 @@ struct Simd {
 namespace mms::kernels::cpu::avx512 {
 
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
+  MMS_CHECK_MSG(w.layout == Layout::kRowMajor, "matmul: this variant takes row-major weights");
   if (M <= kGemvMaxRows) {
     cpu::gemv<Simd>(x, M, w, bias, y);
   } else {
@@ -64,7 +65,9 @@ void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float
 
 void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
   static const bool dp = cpu_features().avx512_bf16;
-  if (dp && w.dtype == DType::kBF16 && M >= 2 && M <= kGemvMaxRows) {
+  if (w.layout == Layout::kTiles16x32) {
+    matmul_amx_tiles(x, M, w, bias, y);
+  } else if (dp && w.dtype == DType::kBF16 && M >= 2 && M <= kGemvMaxRows) {
     gemv_bf16_dp(x, M, w, bias, y);
   } else if (M <= kGemvMaxRows) {
     cpu::gemv<Simd>(x, M, w, bias, y);

@@ -1,6 +1,8 @@
 // Reference matmul: plain loops, f32 accumulation. The executable spec for kernels/matmul.h.
 #include "kernels/matmul.h"
 
+#include <cstring>
+
 #include "common/check.h"
 
 namespace mms::kernels::ref {
@@ -24,10 +26,22 @@ void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float
   for (int64_t m = 0; m < M; ++m) {
     for (int64_t n = 0; n < N; ++n) {
       float acc = 0.f;
-      for (int64_t k = 0; k < K; ++k) acc += x[m * K + k] * weight_at(w, n * K + k);
+      for (int64_t k = 0; k < K; ++k) acc += x[m * K + k] * weight_at(w, element_offset(w.layout, n, k, K));
       y[m * N + n] = acc + (bias ? bias[n] : 0.f);
     }
   }
+}
+
+Tensor to_tiles(const Tensor& w, void* out) {
+  MMS_CHECK(w.ndim() == 2 && w.layout == Layout::kRowMajor);
+  const int64_t N = w.dim(0), K = w.dim(1);
+  MMS_CHECK(N % kTileRows == 0 && K % kTileCols == 0);
+  const size_t es = dtype_size(w.dtype);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      std::memcpy(static_cast<char*>(out) + element_offset(Layout::kTiles16x32, n, k, K) * es,
+                  static_cast<const char*>(w.data) + (n * K + k) * es, es);
+  return Tensor(out, w.dtype, w.shape, Layout::kTiles16x32);
 }
 
 }  // namespace mms::kernels::ref

@@ -23,6 +23,7 @@
 #include "kernels/rope.h"
 #include "model/arch/registry.h"
 #include "model/layers/f32_params.h"
+#include "model/layers/matmul_weights.h"
 #include "model/layers/rope_freqs.h"
 
 namespace mms {
@@ -50,9 +51,9 @@ class Qwen2Model final : public CausalLm {
     const int64_t q_dim = c.num_attention_heads * D, kv_dim = c.num_key_value_heads * D;
     MMS_ASSIGN_OR_RETURN(embed_, get_weight(w, "model.embed_tokens.weight", Shape{c.vocab_size, H}));
     if (c.tie_word_embeddings && !w.has("lm_head.weight")) {
-      lm_head_ = embed_;
+      embed_ = lm_head_ = matmuls_.prepare(embed_);  // kernels::embedding reads the prepared layout too
     } else {
-      MMS_ASSIGN_OR_RETURN(lm_head_, get_weight(w, "lm_head.weight", Shape{c.vocab_size, H}));
+      MMS_ASSIGN_OR_RETURN(lm_head_, matmuls_.get(w, "lm_head.weight", Shape{c.vocab_size, H}));
     }
     MMS_ASSIGN_OR_RETURN(final_norm_, params_.get(w, "model.norm.weight", H));
     for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
@@ -60,18 +61,18 @@ class Qwen2Model final : public CausalLm {
       LayerWeights L;
       MMS_ASSIGN_OR_RETURN(L.attn_norm, params_.get(w, p + "input_layernorm.weight", H));
       MMS_ASSIGN_OR_RETURN(L.ffn_norm, params_.get(w, p + "post_attention_layernorm.weight", H));
-      MMS_ASSIGN_OR_RETURN(L.wq, get_weight(w, p + "self_attn.q_proj.weight", Shape{q_dim, H}));
-      MMS_ASSIGN_OR_RETURN(L.wk, get_weight(w, p + "self_attn.k_proj.weight", Shape{kv_dim, H}));
-      MMS_ASSIGN_OR_RETURN(L.wv, get_weight(w, p + "self_attn.v_proj.weight", Shape{kv_dim, H}));
+      MMS_ASSIGN_OR_RETURN(L.wq, matmuls_.get(w, p + "self_attn.q_proj.weight", Shape{q_dim, H}));
+      MMS_ASSIGN_OR_RETURN(L.wk, matmuls_.get(w, p + "self_attn.k_proj.weight", Shape{kv_dim, H}));
+      MMS_ASSIGN_OR_RETURN(L.wv, matmuls_.get(w, p + "self_attn.v_proj.weight", Shape{kv_dim, H}));
       if (c.attention_bias) {
         MMS_ASSIGN_OR_RETURN(L.bq, params_.get(w, p + "self_attn.q_proj.bias", q_dim));
         MMS_ASSIGN_OR_RETURN(L.bk, params_.get(w, p + "self_attn.k_proj.bias", kv_dim));
         MMS_ASSIGN_OR_RETURN(L.bv, params_.get(w, p + "self_attn.v_proj.bias", kv_dim));
       }
-      MMS_ASSIGN_OR_RETURN(L.wo, get_weight(w, p + "self_attn.o_proj.weight", Shape{H, q_dim}));
-      MMS_ASSIGN_OR_RETURN(L.w_gate, get_weight(w, p + "mlp.gate_proj.weight", Shape{F, H}));
-      MMS_ASSIGN_OR_RETURN(L.w_up, get_weight(w, p + "mlp.up_proj.weight", Shape{F, H}));
-      MMS_ASSIGN_OR_RETURN(L.w_down, get_weight(w, p + "mlp.down_proj.weight", Shape{H, F}));
+      MMS_ASSIGN_OR_RETURN(L.wo, matmuls_.get(w, p + "self_attn.o_proj.weight", Shape{H, q_dim}));
+      MMS_ASSIGN_OR_RETURN(L.w_gate, matmuls_.get(w, p + "mlp.gate_proj.weight", Shape{F, H}));
+      MMS_ASSIGN_OR_RETURN(L.w_up, matmuls_.get(w, p + "mlp.up_proj.weight", Shape{F, H}));
+      MMS_ASSIGN_OR_RETURN(L.w_down, matmuls_.get(w, p + "mlp.down_proj.weight", Shape{H, F}));
       layers_.push_back(L);
     }
     inv_freq_ = rope_inv_freq(c);
@@ -155,6 +156,7 @@ class Qwen2Model final : public CausalLm {
  private:
   ModelConfig config_;
   F32Params params_;
+  MatmulWeights matmuls_;  // the Linear weights as kernels::matmul wants them (Tensors below point into it)
   Tensor embed_;    // [V, H]
   Tensor lm_head_;  // [V, H]
   const float* final_norm_ = nullptr;
