@@ -22,10 +22,23 @@ bool better(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>&
 }  // namespace
 
 int32_t argmax(std::span<const float> v) {
-  int32_t best = 0;
-  for (size_t i = 1; i < v.size(); ++i)
-    if (v[i] > v[best]) best = static_cast<int32_t>(i);
-  return best;
+  // Blocks of 64 are first tested for any value above the best so far (a comparison the compiler
+  // vectorizes); only blocks that have one are scanned in order. Same result as the plain scan: the first
+  // index of the largest value, NaNs never chosen over a number.
+  constexpr size_t kBlock = 64;
+  size_t best = 0;
+  float best_value = v.empty() ? 0.f : v[0];
+  size_t i = 1;
+  for (; i + kBlock <= v.size(); i += kBlock) {
+    bool any = false;
+    for (size_t j = 0; j < kBlock; ++j) any |= v[i + j] > best_value;
+    if (!any) continue;
+    for (size_t j = i; j < i + kBlock; ++j)
+      if (v[j] > best_value) best = j, best_value = v[j];
+  }
+  for (; i < v.size(); ++i)
+    if (v[i] > best_value) best = i, best_value = v[i];
+  return static_cast<int32_t>(best);
 }
 
 double uniform_draw(uint64_t seed, uint64_t index) {

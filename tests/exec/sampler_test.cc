@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <map>
+#include <random>
+#include <vector>
 
 namespace mms {
 namespace {
@@ -13,6 +15,33 @@ TEST(SamplerTest, GreedyTakesArgmaxLowestIndexOnTies) {
   std::vector<float> logits = {0.1f, 2.0f, -1.0f, 2.0f};
   EXPECT_EQ(s.sample(logits), 1);
   EXPECT_EQ(argmax(logits), 1);
+}
+
+// The blocked argmax gives what a plain first-largest scan gives: maxima and ties in the first, middle and
+// last block, in the tail past the last whole block, all-equal rows, NaNs, tiny and vocabulary sizes.
+TEST(SamplerTest, ArgmaxMatchesPlainScan) {
+  auto plain = [](const std::vector<float>& v) {
+    int32_t best = 0;
+    for (size_t i = 1; i < v.size(); ++i)
+      if (v[i] > v[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
+    return best;
+  };
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-10.f, 10.f);
+  for (size_t n : {1, 2, 63, 64, 65, 129, 1000, 151936}) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    EXPECT_EQ(argmax(v), plain(v)) << n;
+    for (size_t at : {size_t{0}, n / 2, n - 1}) {
+      auto w = v;
+      w[at] = 50.f;
+      if (at + 70 < n) w[at + 70] = 50.f;  // a tie later on: the first one wins
+      EXPECT_EQ(argmax(w), static_cast<int32_t>(at)) << n << " " << at;
+      w[n - 1] = NAN;
+      EXPECT_EQ(argmax(w), plain(w)) << n << " " << at;
+    }
+    EXPECT_EQ(argmax(std::vector<float>(n, 1.f)), 0);
+  }
 }
 
 TEST(SamplerTest, SameSeedSameTokens) {
