@@ -124,12 +124,6 @@ BENCHMARK(BM_Gemm_dnnl_bf16)->Apply(crossover);
 BENCHMARK(BM_Gemv_avx2_f32)->Apply(crossover);
 BENCHMARK(BM_Gemm_dnnl_f32)->Apply(crossover);
 
-// The decode-batch kernels for bf16 weights side by side, interleaved shape by shape so that each A/B sees
-// the same machine state: the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the
-// AVX512-BF16 GEMV (vdpbf16ps) and the AMX matmul on tile-layout weights (tdpbf16ps; exact f32 at M = 1),
-// next to the memory roofline (read_w: the same weight bytes read and summed).
-// Kernels the CPU lacks are skipped.
-//   build/benchmarks/kernels_bench --benchmark_filter=DecodeGemv --benchmark_repetitions=3
 // The roofline of a weight-streaming kernel: read W once (AVX-512 loads, 4 sums per thread) over the pool.
 __attribute__((target("avx512f"))) float sum_bytes(const char* p, const char* end) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -149,27 +143,42 @@ void read_weights(const float*, int64_t M, const Tensor& w, const float*, float*
   parallel_for(n, 1024, [&](int64_t b, int64_t e) { y[b % (M * w.dim(0))] = sum_bytes(bytes + b * 256, bytes + e * 256); });
 }
 
-void register_decode_gemv() {
+// The bf16-weight matmul kernels side by side, interleaved shape by shape so that each A/B sees the same
+// machine state. Decode (M = 1..16): the memory roofline (read_w: the same weight bytes read and summed),
+// the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the AVX512-BF16 GEMV
+// (vdpbf16ps) and the AMX matmul on tile-layout weights (tdpbf16ps; exact f32 at M = 1). Prefill (M = 64,
+// 512): oneDNN's bf16 GEMM on row-major weights (the amx_bf16 variant's path for them) against the AMX
+// matmul on tiles. Kernels the CPU lacks are skipped.
+//   build/benchmarks/kernels_bench --benchmark_filter=Bf16Matmul
+void register_bf16_matmuls() {
   struct Impl {
     const char* name;
     MatmulFn fn;
     bool ok;
     bool tiles = false;
   };
-  const Impl impls[] = {{"read_w", read_weights, cpu_features().has_avx512()},
-                        {"f32fma", cpu::avx512::matmul, cpu_features().has_avx512()},
-                        {"dp", cpu::avx512::gemv_bf16_dp, cpu_features().avx512_bf16},
-                        {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
+  const Impl decode[] = {{"read_w", read_weights, cpu_features().has_avx512()},
+                         {"f32fma", cpu::avx512::matmul, cpu_features().has_avx512()},
+                         {"dp", cpu::avx512::gemv_bf16_dp, cpu_features().avx512_bf16},
+                         {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
+  const Impl prefill[] = {{"dnnl", cpu::avx512::matmul_amx_bf16, cpu_features().amx_usable},
+                          {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{896, 896}, {4864, 896}, {896, 4864}, {151936, 896}};
+  auto add = [](const Impl& impl, int64_t M, int64_t N, int64_t K) {
+    const std::string name = "BM_Bf16Matmul/" + std::string(impl.name) + "/M:" + std::to_string(M) +
+                             "/N:" + std::to_string(N) + "/K:" + std::to_string(K);
+    benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, tiles = impl.tiles](benchmark::State& s) {
+      run_matmul(s, fn, DType::kBF16, tiles);
+    })->Args({M, N, K})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  };
   for (int64_t M : {1, 2, 8, 16})
-    for (auto [N, K] : std::vector<std::pair<int64_t, int64_t>>{{896, 896}, {4864, 896}, {896, 4864}, {151936, 896}})
-      for (const Impl& impl : impls) {
-        if (!impl.ok || (M == 1 && std::string(impl.name) == "dp")) continue;  // dp takes M >= 2
-        const std::string name = "BM_DecodeGemv_bf16/" + std::string(impl.name) + "/M:" + std::to_string(M) +
-                                 "/N:" + std::to_string(N) + "/K:" + std::to_string(K);
-        benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, tiles = impl.tiles](benchmark::State& s) {
-          run_matmul(s, fn, DType::kBF16, tiles);
-        })->Args({M, N, K})->UseRealTime()->Unit(benchmark::kMicrosecond);
-      }
+    for (auto [N, K] : shapes)
+      for (const Impl& impl : decode)
+        if (impl.ok && !(M == 1 && std::string(impl.name) == "dp")) add(impl, M, N, K);  // dp takes M >= 2
+  for (int64_t M : {64, 512})
+    for (auto [N, K] : shapes)
+      for (const Impl& impl : prefill)
+        if (impl.ok && !(M == 512 && N == 151936)) add(impl, M, N, K);  // lm_head runs on the last token only
 }
 
 // Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.
@@ -286,7 +295,7 @@ void register_elementwise_all() {
 }
 
 const bool registered =
-    (register_decode_gemv(), register_attention(), register_varlen_attention(), register_elementwise_all(), true);
+    (register_bf16_matmuls(), register_attention(), register_varlen_attention(), register_elementwise_all(), true);
 
 }  // namespace
 }  // namespace mms::kernels

@@ -54,15 +54,16 @@ void load_config() {
 // x [M, K] f32 -> bf16 B tiles: block b (x rows 16b..16b+15) is K/2 words of 16 lanes; word (b, p, c)
 // holds x[16b + c, 2p] in its low half and x[16b + c, 2p + 1] in its high half; rows >= M are zero.
 // Rounding as f32_to_bf16 (nearest even, NaN stays NaN). K is a multiple of 32.
-void pack_x_block(const float* x, int64_t rows, int64_t K, int32_t* out) {
+// Columns [k0, k1) of the block (multiples of 16).
+void pack_x_block(const float* x, int64_t rows, int64_t K, int64_t k0, int64_t k1, int32_t* out) {
   const __m512i one = _mm512_set1_epi32(1), round = _mm512_set1_epi32(0x7fff);
   const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
   const __m512i quiet = _mm512_set1_epi32(0x00400000);
   const __m512i lo16 = _mm512_set1_epi64(0xffff), hi16 = _mm512_set1_epi64(0xffff0000);
   const __m256i index = _mm256_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112);
-  if (rows < kXCols) std::memset(out, 0, static_cast<size_t>(K / 2 * kXCols) * 4);
+  if (rows < kXCols) std::memset(out + k0 / 2 * kXCols, 0, static_cast<size_t>((k1 - k0) / 2 * kXCols) * 4);
   for (int64_t c = 0; c < rows; ++c) {
-    for (int64_t k = 0; k < K; k += 16) {
+    for (int64_t k = k0; k < k1; k += 16) {
       const __m512i u = _mm512_loadu_si512(x + c * K + k);
       const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
       __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, round), _mm512_and_si512(_mm512_srli_epi32(u, 16), one));
@@ -140,9 +141,15 @@ void matmul_amx(const float* x, int64_t M, const uint16_t* w, int64_t N, int64_t
   thread_local std::vector<int32_t> packed;
   packed.resize(static_cast<size_t>(blocks * block_words));
   int32_t* xp = packed.data();
-  parallel_for(blocks, 1, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      pack_x_block(x + i * kXCols * K, std::min(kXCols, M - i * kXCols), K, xp + i * block_words);
+  // Packing is split over the pool by blocks and by 512 columns, so a decode batch (one block) is not
+  // packed by one thread while the other waits.
+  constexpr int64_t kPackCols = 512;
+  const int64_t chunks = (K + kPackCols - 1) / kPackCols;
+  parallel_for(blocks * chunks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j) {
+      const int64_t i = j / chunks, k0 = j % chunks * kPackCols, k1 = std::min(K, k0 + kPackCols);
+      pack_x_block(x + i * kXCols * K, std::min(kXCols, M - i * kXCols), K, k0, k1, xp + i * block_words);
+    }
   });
   // Groups of 4 W tile rows (64 W rows) over the pool, each against every block of x: the group's W
   // comes from memory once (prefetched) and from L2 for the later blocks. At least ~64 KiB of W per task.
