@@ -76,11 +76,14 @@ void pack_x_block(const float* x, int64_t rows, int64_t K, int64_t k0, int64_t k
   }
 }
 
-// C tile (16 W rows x 16 x rows, row stride 16) -> y[m, n0 + r] for the `rows` valid x rows (+ bias).
+// C tile (16 W rows x 16 x rows, row stride 16) -> y[m, n0 .. n0 + 15] for the `rows` valid x rows
+// (+ bias): column m of the tile is one gather.
 void store_tile(const float* c, int64_t m0, int64_t rows, int64_t n0, const float* bias, float* y, int64_t N) {
+  const __m512i column = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(static_cast<int>(kXCols)));
+  const __m512 b = bias ? _mm512_loadu_ps(bias + n0) : _mm512_setzero_ps();
   for (int64_t m = 0; m < rows; ++m)
-    for (int64_t r = 0; r < kTileRows; ++r)
-      y[(m0 + m) * N + n0 + r] = c[r * kXCols + m] + (bias ? bias[n0 + r] : 0.f);
+    _mm512_storeu_ps(y + (m0 + m) * N + n0, _mm512_add_ps(_mm512_i32gather_ps(column, c + m, 4), b));
 }
 
 // Four consecutive W tile rows (t0 .. t0 + 3) against one block of 16 x rows, over all of K.
