@@ -64,7 +64,7 @@ Tensor prepare_weight(const Tensor& w, HostBuffer& storage) {
   if (!tiles || w.ndim() != 2 || w.dtype != DType::kBF16 || w.layout != Layout::kRowMajor ||
       w.dim(0) % kTileRows != 0 || w.dim(1) % kTileCols != 0)
     return w;
-  storage = HostBuffer(w.nbytes());
+  storage = HostBuffer(w.nbytes(), HostBuffer::Uninitialized{});  // to_tiles writes every byte, in parallel
   return cpu::to_tiles(w, storage.data());
 }
 void rms_norm(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* y) {

@@ -14,14 +14,17 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }
 
-HostBuffer::HostBuffer(size_t bytes) : size_(bytes) {
+HostBuffer::HostBuffer(size_t bytes) : HostBuffer(bytes, Uninitialized{}) {
+  if (data_ != nullptr) std::memset(data_, 0, bytes);
+}
+
+HostBuffer::HostBuffer(size_t bytes, Uninitialized) : size_(bytes) {
   if (bytes == 0) return;
   const size_t align = bytes >= kHugePage ? kHugePage : 64;
   const size_t rounded = (bytes + align - 1) / align * align;
   data_ = std::aligned_alloc(align, rounded);
   MMS_CHECK_MSG(data_ != nullptr, "host allocation failed");
   if (align == kHugePage) ::madvise(data_, rounded, MADV_HUGEPAGE);
-  std::memset(data_, 0, bytes);
 }
 
 HostBuffer::~HostBuffer() { std::free(data_); }

@@ -15,6 +15,10 @@ class HostBuffer {
   HostBuffer() = default;
   // Allocates `bytes` zero-initialized bytes. Aborts on allocation failure (the caller sized it).
   explicit HostBuffer(size_t bytes);
+  // Same, contents unspecified: for a caller that writes every byte itself (a weight copied at load), so
+  // the pages are not first written by a memset on one thread.
+  struct Uninitialized {};
+  HostBuffer(size_t bytes, Uninitialized);
   ~HostBuffer();
   HostBuffer(HostBuffer&& o) noexcept;
   HostBuffer& operator=(HostBuffer&& o) noexcept;

@@ -5,6 +5,8 @@
 // Skipped where the CPU lacks AVX512-BF16 or usable AMX.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "common/compute_pool.h"
@@ -53,6 +55,30 @@ const std::vector<Case> kTileCases = {
 TEST(AmxTiles, MatchesRefOnBf16RoundedX) {
   if (!cpu_features().amx_usable) GTEST_SKIP() << "no usable AMX on this CPU";
   check(cpu::avx512::matmul_amx_tiles, true, kTileCases, 7);
+}
+
+// The kernel rounds x to bf16 with its own vector code: through an identity W, y is that rounding exactly,
+// and it must equal f32_to_bf16 on ties (to even, both ways), carries into the exponent and the largest
+// finite values. What a matmul cannot show: values that round to infinity (infinity times W's zeros is
+// NaN), -0 (-0 + 0 = +0) and subnormal bf16 (tdpbf16ps reads them as zero).
+TEST(AmxTiles, RoundsXExactlyLikeF32ToBf16) {
+  if (!cpu_features().amx_usable) GTEST_SKIP() << "no usable AMX on this CPU";
+  const int64_t M = 2, N = 32, K = 32;
+  std::vector<uint16_t> eye(static_cast<size_t>(N * K), 0), tiles(eye.size());
+  for (int64_t i = 0; i < N; ++i) eye[static_cast<size_t>(i * K + i)] = f32_to_bf16(1.f);
+  const Tensor w = cpu::to_tiles(Tensor(eye.data(), DType::kBF16, Shape{N, K}), tiles.data());
+  const uint32_t bits[] = {0x3f808000, 0x3f818000, 0x3f808001, 0x3f80ffff, 0x3fffffff, 0x7f7f0000, 0xff7f7fff,
+                           0x00000001, 0x00800000, 0x007fffff, 0x00000000, 0xbf818000, 0x4b7fffff, 0x3f800000};
+  std::vector<float> x(static_cast<size_t>(M * K));
+  for (size_t i = 0; i < x.size(); ++i) std::memcpy(&x[i], &bits[i % std::size(bits)], 4);
+  std::vector<float> y(static_cast<size_t>(M * N), NAN);
+  cpu::avx512::matmul_amx_tiles(x.data(), M, w, nullptr, y.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint16_t want = f32_to_bf16(x[i]);
+    uint32_t got_bits;
+    std::memcpy(&got_bits, &y[i], 4);
+    EXPECT_EQ(got_bits, uint32_t{want} << 16) << "x bits " << std::hex << bits[i % std::size(bits)];
+  }
 }
 
 TEST(AmxTiles, MoreThreadsThanCores) {

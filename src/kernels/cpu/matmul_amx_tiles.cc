@@ -9,7 +9,8 @@
 //           AMX tile load touches 16 rows at once, more streams than the prefetchers follow (both
 //           measured: BM_DecodeGemv_bf16 in benchmarks/kernels_bench.cc).
 //   M == 1: exact f32 GEMV over the tiles (AVX-512), as the row-major path does at M = 1.
-// Numerics for M >= 2 as the other bf16 paths: bf16 products, f32 sums.
+// Numerics for M >= 2 as the other bf16 paths: bf16 products, f32 sums; tdpbf16ps reads subnormal bf16
+// inputs as zero.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>

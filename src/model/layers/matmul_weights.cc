@@ -16,10 +16,4 @@ Tensor MatmulWeights::prepare(const Tensor& w) {
   return p;
 }
 
-size_t MatmulWeights::owned_bytes() const {
-  size_t n = 0;
-  for (const HostBuffer& b : owned_) n += b.size();
-  return n;
-}
-
 }  // namespace mms

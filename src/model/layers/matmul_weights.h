@@ -18,8 +18,6 @@ class MatmulWeights {
   // get_weight (shape checked) + prepare.
   StatusOr<Tensor> get(const WeightStore& store, std::string_view name, const Shape& expected);
   Tensor prepare(const Tensor& w);
-  // Bytes held in rearranged copies.
-  size_t owned_bytes() const;
 
  private:
   std::deque<HostBuffer> owned_;
