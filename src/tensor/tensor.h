@@ -75,10 +75,13 @@ struct Tensor {
   const T* as() const {
     return static_cast<const T*>(data);
   }
-  // Row r of a 2-D row-major tensor, as a pointer to its first element.
-  const void* row(int64_t r) const {
-    MMS_CHECK(layout == Layout::kRowMajor);
-    return static_cast<const uint8_t*>(data) + static_cast<size_t>(r * shape[shape.ndim - 1]) * dtype_size(dtype);
+  // Rows [r0, r0 + n) of a 2-D tensor, in the same layout. In Layout::kTiles16x32 both must be multiples of
+  // 16 (a row of tiles is 16 whole rows, contiguous), which is checked.
+  Tensor rows(int64_t r0, int64_t n) const {
+    MMS_CHECK(ndim() == 2 && r0 >= 0 && n >= 0 && r0 + n <= shape[0]);
+    MMS_CHECK(layout == Layout::kRowMajor || (r0 % kTileRows == 0 && n % kTileRows == 0));
+    const auto* base = static_cast<const uint8_t*>(data) + static_cast<size_t>(r0 * shape[1]) * dtype_size(dtype);
+    return Tensor(base, dtype, {n, shape[1]}, layout);
   }
   std::string describe() const;  // "bf16[896, 151936]"
 };

@@ -358,7 +358,7 @@ class QwenVisionJob final : public VisionEncodeJob {
     const float* in = (fc1 ? h_.get() : attn_.get()) + u.begin * U_;
     const int64_t rows = u.end - u.begin, cols = u.n1 - u.n0;
     float* tile = merger_tile_buf_.get();
-    kernels::matmul(in, rows, Tensor(w.row(u.n0), w.dtype, {cols, U_}), bias + u.n0, tile);
+    kernels::matmul(in, rows, w.rows(u.n0, cols), bias + u.n0, tile);
     if (fc1) kernels::gelu(tile, rows * cols, tile);
     for (int64_t g = 0; g < rows; ++g) {
       float* dst = fc1 ? attn_.get() + (u.begin + g) * U_

@@ -168,6 +168,21 @@ StatusOr<std::unique_ptr<VisionWeights>> load_vision_weights(const WeightStore& 
             : "visual.";
     MMS_RETURN_IF_ERROR(loader.load_hf(prefix));
   }
+  // The AMX tile layout where the matmul takes it (bf16, 16 x 32 multiples): the merger's column slices fall
+  // on multiples of 64 rows, which tiles allow.
+  auto prepare = [&](Tensor& t) {
+    if (!t.empty()) t = w->matmuls.prepare(t);
+  };
+  prepare(w->patch_embed);
+  for (VisionLayerWeights& L : w->layers) {
+    prepare(L.wqkv);
+    prepare(L.wo);
+    prepare(L.w_gate);
+    prepare(L.w_up);
+    prepare(L.w_down);
+  }
+  prepare(w->merger_fc1);
+  prepare(w->merger_fc2);
   return w;
 }
 

@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "model/decoder_tensor_specs.h"
 #include "model/layers/f32_params.h"
+#include "model/layers/matmul_weights.h"
 #include "model/vision/vision_config.h"
 #include "model/weight_store.h"
 #include "tensor/host_buffer.h"
@@ -51,6 +52,7 @@ struct VisionWeights {
 
   F32Params params;             // f32 copies of f16/bf16 norms and biases
   std::deque<HostBuffer> owned;  // what GGUF stores split: the patch kernel's two frames, q/k/v and their biases
+  MatmulWeights matmuls;         // the matrices above as kernels::matmul wants them (prepared once at load)
 };
 
 enum class VisionWeightNaming {
