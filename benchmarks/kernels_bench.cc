@@ -182,7 +182,8 @@ void register_bf16_matmuls() {
 }
 
 // Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.
-// Args: number of sequences, context length each, query rows each (1 = decode, = context: prefill).
+// Args: number of sequences, context length each, query rows each (1 = decode, = context: prefill), KV in
+// f16 (1) or f32 (0).
 void BM_PagedAttention(benchmark::State& state, const PagedAttentionVariant* v) {
   const int32_t num_seqs = static_cast<int32_t>(state.range(0));
   const int32_t ctx = static_cast<int32_t>(state.range(1));
@@ -195,13 +196,21 @@ void BM_PagedAttention(benchmark::State& state, const PagedAttentionVariant* v) 
   std::shuffle(table.begin(), table.end(), std::mt19937(4));
   const size_t kv_elems = static_cast<size_t>(num_blocks) * n_kv * bs * D;
   const auto k = random_vector(kv_elems, 5), vv = random_vector(kv_elems, 6);
+  const bool f16 = state.range(3) != 0;
+  std::vector<uint16_t> k16(f16 ? kv_elems : 0), v16(k16.size());
+  for (size_t i = 0; i < k16.size(); ++i) k16[i] = f32_to_f16(k[i]), v16[i] = f32_to_f16(vv[i]);
   std::vector<int32_t> qsl(static_cast<size_t>(num_seqs + 1)), lens(static_cast<size_t>(num_seqs), ctx);
   for (int32_t s = 0; s <= num_seqs; ++s) qsl[s] = s * q_len;
   const int64_t T = static_cast<int64_t>(num_seqs) * q_len;
   const auto q = random_vector(static_cast<size_t>(T * n_heads * D), 7);
   std::vector<float> out(q.size());
-  const PagedKvLayer layer{const_cast<float*>(k.data()), const_cast<float*>(vv.data()), DType::kF32, num_blocks, bs,
-                           n_kv, D};
+  const PagedKvLayer layer{f16 ? static_cast<void*>(k16.data()) : const_cast<float*>(k.data()),
+                           f16 ? static_cast<void*>(v16.data()) : const_cast<float*>(vv.data()),
+                           f16 ? DType::kF16 : DType::kF32,
+                           num_blocks,
+                           bs,
+                           n_kv,
+                           D};
   const AttentionMetadata md{num_seqs, qsl.data(), lens.data(), table.data(), blocks_per_seq};
   for (auto _ : state) v->fn(q.data(), layer, md, n_heads, 0.125f, out.data());
   // Causal FLOPs: QK^T and PV over each query row's visible positions.
@@ -215,8 +224,9 @@ void register_attention() {
   for (const PagedAttentionVariant& v : paged_attention_variants()) {
     if (!v.available()) continue;
     auto* b = benchmark::RegisterBenchmark((std::string("BM_PagedAttention/") + v.name).c_str(), BM_PagedAttention, &v);
-    b->ArgNames({"seqs", "ctx", "q"})->UseRealTime()->Unit(benchmark::kMicrosecond);
-    b->Args({1, 1024, 1})->Args({1, 4096, 1})->Args({16, 1024, 1})->Args({1, 512, 512})->Args({1, 2048, 512});
+    b->ArgNames({"seqs", "ctx", "q", "f16"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+    b->Args({1, 1024, 1, 0})->Args({1, 4096, 1, 0})->Args({16, 1024, 1, 0})->Args({8, 192, 1, 0});
+    b->Args({8, 192, 1, 1})->Args({16, 1024, 1, 1})->Args({1, 512, 512, 0})->Args({1, 2048, 512, 0});
   }
 }
 

@@ -28,7 +28,8 @@ constexpr SoftmaxVariant kSoftmax[] = {{"avx2", has_avx2, cpu::avx2::softmax}, {
 constexpr EmbeddingVariant kEmbedding[] = {{"avx2", has_avx2, cpu::avx2::embedding},
                                            {"ref", always, ref::embedding}};
 constexpr WriteKvVariant kWriteKv[] = {{"cpu", always, cpu::write_kv}, {"ref", always, ref::write_kv}};
-constexpr PagedAttentionVariant kPagedAttention[] = {{"avx2", has_avx2, cpu::avx2::paged_attention},
+constexpr PagedAttentionVariant kPagedAttention[] = {{"avx512", has_avx512, cpu::avx512::paged_attention},
+                                                     {"avx2", has_avx2, cpu::avx2::paged_attention},
                                                      {"ref", always, ref::paged_attention}};
 constexpr LayerNormVariant kLayerNorm[] = {{"avx2", has_avx2, cpu::avx2::layer_norm}, {"ref", always, ref::layer_norm}};
 constexpr GeluVariant kGelu[] = {{"avx2", has_avx2, cpu::avx2::gelu}, {"ref", always, ref::gelu}};

@@ -1,14 +1,10 @@
-// AVX2 paged attention, flash-attention style. A work item is (sequence, KV head, block of up to
-// kQueryBlock query positions); its rows are every (query position, query head of that KV head's group),
-// so each K/V block is read from memory once per item and reused from L1 by all the group's heads (GQA).
-// The item walks the sequence's KV blocks in order up to its last row's position, keeping per row a running
-// max m, sum l and unnormalized output acc (online softmax), so no [q_len, ctx] score matrix is ever built.
-// Items go to the compute threads through a shared counter, largest first (causal prefill is triangular).
+// AVX2 paged attention, flash-attention style, over the work items of attention_items.h. An item walks the
+// sequence's KV blocks in order up to its last row's position, keeping per row a running max m, sum l and
+// unnormalized output acc (online softmax), so no [q_len, ctx] score matrix is ever built.
 // K/V may be f32 or f16 (converted to f32 in registers with F16C).
 #include <immintrin.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -16,6 +12,7 @@
 
 #include "common/check.h"
 #include "common/compute_pool.h"
+#include "kernels/cpu/attention_items.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 #pragma GCC target("avx2,fma,f16c")  // below here only; see matmul_avx2.cc
@@ -25,11 +22,6 @@ namespace mms::kernels::cpu::avx2 {
 namespace {
 
 constexpr int32_t kQueryBlock = 16;
-
-struct WorkItem {
-  int32_t seq, kv_head, q_begin, q_end;  // query rows [q_begin, q_end) of the sequence
-  int64_t cost;                           // ~ rows x context positions
-};
 
 struct Scratch {
   std::vector<float> acc;  // [rows, D] unnormalized outputs
@@ -132,7 +124,7 @@ void online_softmax_step(float* s, int64_t n, const KvElem<KT>* vb, int64_t D, f
 
 template <DType KT>
 void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
-            const WorkItem& it, Scratch& sc, float* out) {
+            const AttentionItem& it, Scratch& sc, float* out) {
   const int64_t D = kv.head_dim;
   const int64_t bs = kv.block_size;
   const int64_t G = n_heads / kv.n_kv_heads;
@@ -179,31 +171,13 @@ void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMeta
                      float scale, float* out) {
   MMS_CHECK_MSG(kv.dtype == DType::kF32 || kv.dtype == DType::kF16, "paged_attention: f32 or f16 KV only");
   MMS_CHECK(kv.n_kv_heads > 0 && n_heads % kv.n_kv_heads == 0);
-  thread_local std::vector<WorkItem> items;  // reused across calls by this calling thread
-  items.clear();
-  const int64_t G = n_heads / kv.n_kv_heads;
-  for (int32_t s = 0; s < md.num_seqs; ++s) {
-    const int32_t q_len = md.query_start_loc[s + 1] - md.query_start_loc[s];
-    const int64_t first_pos = md.seq_lens[s] - q_len;
-    for (int32_t qb = 0; qb < q_len; qb += kQueryBlock) {
-      const int32_t qe = std::min(q_len, qb + kQueryBlock);
-      const int64_t cost = (qe - qb) * G * (first_pos + qe);
-      for (int32_t h = 0; h < kv.n_kv_heads; ++h) items.push_back({s, h, qb, qe, cost});
-    }
-  }
-  std::sort(items.begin(), items.end(), [](const WorkItem& a, const WorkItem& b) { return a.cost > b.cost; });
-  const WorkItem* list = items.data();
-  const int64_t n_items = static_cast<int64_t>(items.size());
-  std::atomic<int64_t> next{0};
-  // One task per thread (at most one per item); each pulls items from the shared counter until none remain.
-  parallel_for(n_items, 1, [&](int64_t, int64_t) {
+  for_each_attention_item(md, n_heads, kv.n_kv_heads, kQueryBlock, [&](const AttentionItem& it) {
     thread_local Scratch scratch;
-    for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1))
-      if (kv.dtype == DType::kF16) {
-        attend<DType::kF16>(q, kv, md, n_heads, scale, list[i], scratch, out);
-      } else {
-        attend<DType::kF32>(q, kv, md, n_heads, scale, list[i], scratch, out);
-      }
+    if (kv.dtype == DType::kF16) {
+      attend<DType::kF16>(q, kv, md, n_heads, scale, it, scratch, out);
+    } else {
+      attend<DType::kF32>(q, kv, md, n_heads, scale, it, scratch, out);
+    }
   });
 }
 

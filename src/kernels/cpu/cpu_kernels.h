@@ -63,6 +63,8 @@ void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias,
 // bf16 weights in Layout::kTiles16x32 only, needs usable AMX: M >= 2 through AMX tiles (x rounded to
 // bf16), M == 1 in exact f32 (matmul_amx_tiles.cc).
 void matmul_amx_tiles(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
+                     float scale, float* out);
 }  // namespace avx512
 
 // Row-major [N, K] -> Layout::kTiles16x32 in `out` (w.nbytes()); N % 16 == 0, K % 32 == 0 (tiles.cc).
