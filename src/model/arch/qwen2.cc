@@ -1,7 +1,8 @@
 // Qwen2 / Qwen2.5 decoder (HF Qwen2ForCausalLM, GGUF qwen2) and the Llama family (LlamaForCausalLM,
 // GGUF llama), which is the same graph without Q/K/V biases:
 //   x = embed(ids)
-//   per layer:  h = rmsnorm(x); q,k,v = h Wq+bq, h Wk+bk, h Wv+bv; rope(q, k); kv <- (k, v)
+//   per layer:  h = rmsnorm(x); q,k,v = h Wq+bq, h Wk+bk, h Wv+bv (one matmul over the three stacked);
+//               rope(q, k); kv <- (k, v)
 //               x += attention(q, kv) Wo
 //               h = rmsnorm(x); x += (silu(h Wg) * (h Wu)) Wd
 //   logits = rmsnorm(x) Wlm   (Wlm = embed when tied)
@@ -11,7 +12,9 @@
 // of embed(ids), and M-RoPE (config.mrope_section) rotates each rotary pair by the temporal, height or
 // width position of its section (ForwardBatch::mrope_positions; model/mrope_positions.h computes them).
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,10 +34,8 @@ namespace {
 
 struct LayerWeights {
   const float* attn_norm;  // [H]
-  Tensor wq, wk, wv;       // [nH*D, H], [nKV*D, H], [nKV*D, H]
-  const float* bq = nullptr;
-  const float* bk = nullptr;
-  const float* bv = nullptr;  // [nH*D], [nKV*D], [nKV*D] (Qwen2 only)
+  Tensor wqkv;             // [(nH + 2 nKV) * D, H]: q_proj, k_proj and v_proj stacked (one matmul)
+  const float* bqkv = nullptr;  // [(nH + 2 nKV) * D] their biases (Qwen2 only)
   Tensor wo;                  // [H, nH*D]
   const float* ffn_norm;      // [H]
   Tensor w_gate, w_up;        // [F, H]
@@ -61,13 +62,17 @@ class Qwen2Model final : public CausalLm {
       LayerWeights L;
       MMS_ASSIGN_OR_RETURN(L.attn_norm, params_.get(w, p + "input_layernorm.weight", H));
       MMS_ASSIGN_OR_RETURN(L.ffn_norm, params_.get(w, p + "post_attention_layernorm.weight", H));
-      MMS_ASSIGN_OR_RETURN(L.wq, matmuls_.get(w, p + "self_attn.q_proj.weight", Shape{q_dim, H}));
-      MMS_ASSIGN_OR_RETURN(L.wk, matmuls_.get(w, p + "self_attn.k_proj.weight", Shape{kv_dim, H}));
-      MMS_ASSIGN_OR_RETURN(L.wv, matmuls_.get(w, p + "self_attn.v_proj.weight", Shape{kv_dim, H}));
+      const std::string qkv[] = {p + "self_attn.q_proj.", p + "self_attn.k_proj.", p + "self_attn.v_proj."};
+      const int64_t qkv_rows[] = {q_dim, kv_dim, kv_dim};
+      MMS_ASSIGN_OR_RETURN(L.wqkv, matmuls_.get_stacked(w, std::array{qkv[0] + "weight", qkv[1] + "weight", qkv[2] + "weight"},
+                                                        std::array{Shape{q_dim, H}, Shape{kv_dim, H}, Shape{kv_dim, H}}));
       if (c.attention_bias) {
-        MMS_ASSIGN_OR_RETURN(L.bq, params_.get(w, p + "self_attn.q_proj.bias", q_dim));
-        MMS_ASSIGN_OR_RETURN(L.bk, params_.get(w, p + "self_attn.k_proj.bias", kv_dim));
-        MMS_ASSIGN_OR_RETURN(L.bv, params_.get(w, p + "self_attn.v_proj.bias", kv_dim));
+        std::vector<float>& b = stacked_biases_.emplace_back();
+        for (int i = 0; i < 3; ++i) {
+          MMS_ASSIGN_OR_RETURN(const float* part, params_.get(w, qkv[i] + "bias", qkv_rows[i]));
+          b.insert(b.end(), part, part + qkv_rows[i]);
+        }
+        L.bqkv = b.data();
       }
       MMS_ASSIGN_OR_RETURN(L.wo, matmuls_.get(w, p + "self_attn.o_proj.weight", Shape{H, q_dim}));
       MMS_ASSIGN_OR_RETURN(L.w_gate, matmuls_.get(w, p + "mlp.gate_proj.weight", Shape{F, H}));
@@ -97,6 +102,7 @@ class Qwen2Model final : public CausalLm {
     MMS_CHECK(static_cast<int64_t>(kv.size()) == c.num_hidden_layers);
     x_.resize(T * H);
     h_.resize(T * H);
+    qkv_.resize(T * (nH + 2 * nKV) * D);
     q_.resize(T * nH * D);
     k_.resize(T * nKV * D);
     v_.resize(T * nKV * D);
@@ -124,9 +130,8 @@ class Qwen2Model final : public CausalLm {
     for (size_t l = 0; l < layers_.size(); ++l) {
       const LayerWeights& L = layers_[l];
       kernels::rms_norm(x_.data(), L.attn_norm, T, H, eps, h_.data());
-      kernels::matmul(h_.data(), T, L.wq, L.bq, q_.data());
-      kernels::matmul(h_.data(), T, L.wk, L.bk, k_.data());
-      kernels::matmul(h_.data(), T, L.wv, L.bv, v_.data());
+      kernels::matmul(h_.data(), T, L.wqkv, L.bqkv, qkv_.data());
+      split_qkv(T, nH * D, nKV * D);
       rotate(q_.data(), nH);
       rotate(k_.data(), nKV);
       kernels::write_kv(k_.data(), v_.data(), b.slot_mapping.data(), T, kv[l]);
@@ -154,6 +159,18 @@ class Qwen2Model final : public CausalLm {
   }
 
  private:
+  // qkv_ [T, q_dim + 2 kv_dim] -> q_ [T, q_dim], k_ and v_ [T, kv_dim] (rope, write_kv and attention read
+  // them contiguous).
+  void split_qkv(int64_t T, int64_t q_dim, int64_t kv_dim) {
+    const int64_t row = q_dim + 2 * kv_dim;
+    for (int64_t t = 0; t < T; ++t) {
+      const float* src = qkv_.data() + t * row;
+      std::copy(src, src + q_dim, q_.begin() + t * q_dim);
+      std::copy(src + q_dim, src + q_dim + kv_dim, k_.begin() + t * kv_dim);
+      std::copy(src + q_dim + kv_dim, src + row, v_.begin() + t * kv_dim);
+    }
+  }
+
   ModelConfig config_;
   F32Params params_;
   MatmulWeights matmuls_;  // the Linear weights as kernels::matmul wants them (Tensors below point into it)
@@ -164,7 +181,8 @@ class Qwen2Model final : public CausalLm {
   std::vector<float> inv_freq_;  // [D/2]
   std::optional<kernels::MropeSections> mrope_sections_;  // M-RoPE models only
   // Per-forward scratch, grown to the largest batch seen (no allocation in steady state).
-  std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_;
+  std::deque<std::vector<float>> stacked_biases_;  // the layers' q/k/v biases, stacked like wqkv
+  std::vector<float> x_, h_, qkv_, q_, k_, v_, attn_, gate_, up_;
 };
 
 }  // namespace

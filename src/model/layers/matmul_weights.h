@@ -5,6 +5,8 @@
 #pragma once
 
 #include <deque>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -18,6 +20,11 @@ class MatmulWeights {
   // get_weight (shape checked) + prepare.
   StatusOr<Tensor> get(const WeightStore& store, std::string_view name, const Shape& expected);
   Tensor prepare(const Tensor& w);
+  // The named weights (same dtype and column count, each shape checked) stacked by rows into one
+  // [sum of rows, K] matrix, then prepared: one matmul computes all their outputs side by side (a fused
+  // QKV projection). An error names the tensor whose dtype differs from the first one's.
+  StatusOr<Tensor> get_stacked(const WeightStore& store, std::span<const std::string> names,
+                               std::span<const Shape> expected);
 
  private:
   std::deque<HostBuffer> owned_;
