@@ -126,6 +126,9 @@ int64_t Scheduler::abort_requests(std::span<const ReqId> req_ids) {
 }
 
 SchedulerOutput Scheduler::schedule() {
+  const int64_t now_ns = clock_.now_ns();
+  if (last_schedule_ns_ >= 0) step_budget_.record_period(static_cast<double>(now_ns - last_schedule_ns_) * 1e-9);
+  last_schedule_ns_ = now_ns;
   Step step;
   step.token_budget = options_.max_num_batched_tokens;
   const int64_t cap = step_budget_.prefill_token_cap(streams_decoding(), !encoder_in_flight_.empty());
@@ -396,6 +399,8 @@ EngineOutputs Scheduler::update_from_output(const SchedulerOutput& so, const Mod
   }
   StepRecord timed = last_step_;
   timed.forward_s = mro.forward_seconds;
+  timed.encoder_s = mro.encoder_seconds;
+  timed.encoder_budget_s = std::max(0.0, so.encoder_time_budget_s);
   step_budget_.record_step(timed);
   auto handle = [&](const ReqId& id) {
     Request* r = find_mutable(id);

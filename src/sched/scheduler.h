@@ -152,6 +152,7 @@ class Scheduler {
     size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ULL)); }
   };
   std::unordered_set<Hash128, HashHasher> encoder_in_flight_;  // started, not reported finished
+  int64_t last_schedule_ns_ = -1;  // clock at the last schedule(), for StepBudget::record_period
   StepRecord last_step_;  // planned by build_output(), timed by update_from_output()
   double step_encoder_budget_s_ = 0;  // set by schedule_encoder() for the step being built
 };

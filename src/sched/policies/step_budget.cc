@@ -19,6 +19,12 @@ void ema(double* avg, bool* measured, double sample, double weight) {
 }  // namespace
 
 void StepBudget::record_step(const StepRecord& s) {
+  last_ = s;
+  period_pending_ = true;
+  if (s.encoder_budget_s > 0) {
+    const double over = std::max(0.0, s.encoder_s - s.encoder_budget_s);
+    overrun_s_ += (over > overrun_s_ ? options_.overrun_rise : options_.overrun_decay) * (over - overrun_s_);
+  }
   if (s.forward_s <= 0) return;
   if (s.prefill_tokens == 0) {
     if (s.had_decodes) ema(&base_s_, &base_measured_, s.forward_s, options_.ema_weight);
@@ -36,12 +42,23 @@ void StepBudget::record_step(const StepRecord& s) {
   }
 }
 
+void StepBudget::record_period(double period_s) {
+  if (!period_pending_) return;
+  period_pending_ = false;
+  if (!last_.had_decodes || last_.forward_s <= 0 || period_s <= 0) return;
+  // Bounded by the forward pass itself: a period that long includes a wait, not engine work.
+  const double beyond = std::clamp(period_s - last_.forward_s - last_.encoder_s, 0.0, last_.forward_s);
+  ema(&loop_s_, &loop_measured_, beyond, options_.ema_weight);
+}
+
 double StepBudget::target_s() const {
   if (options_.tpot_target_s > 0) return options_.tpot_target_s;
   return base_measured_ ? options_.auto_factor * base_s_ : 0;
 }
 
-double StepBudget::slack_s() const { return std::max(target_s() - base_s_, options_.min_share * base_s_); }
+double StepBudget::slack_s() const {
+  return std::max(target_s() - base_s_ - loop_s_, options_.min_share * base_s_);
+}
 
 int64_t StepBudget::prefill_token_cap(bool has_decodes, bool encoder_busy) const {
   if (!options_.meter_prefill || !has_decodes || !base_measured_ || !token_measured_) return -1;
@@ -57,7 +74,7 @@ double StepBudget::encoder_budget_s(bool has_decodes, int64_t prefill_tokens) co
   if (!base_measured_) return options_.min_slice_s;
   const double forward_s =
       base_s_ + (prefill_tokens > 0 ? overhead_s_ + token_s_ * static_cast<double>(prefill_tokens) : 0.0);
-  return std::max({options_.min_slice_s, options_.min_share * base_s_, target_s() - forward_s});
+  return std::max({options_.min_slice_s, options_.min_share * base_s_, target_s() - forward_s - loop_s_ - overrun_s_});
 }
 
 }  // namespace mms

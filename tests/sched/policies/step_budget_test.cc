@@ -82,5 +82,50 @@ TEST(StepBudget, MovingAveragesFollowTheNewestSteps) {
   EXPECT_DOUBLE_EQ(b.prefill_token_s(), 0.0);
 }
 
+// The engine's own cost per step (the wall time between step starts beyond forward + encoder) comes off the
+// slack that prefill and the encoder share, so the streams' gaps, not only the forward passes, meet the target.
+TEST(StepBudget, LoopOverheadComesOffTheSlack) {
+  StepBudgetOptions o;
+  o.tpot_target_s = 0.25;
+  StepBudget b(o);
+  b.record_step({true, 0, 0.125});
+  b.record_step({true, 64, 0.1875});  // 1/1024 s per prompt token
+  b.record_step({true, 0, 0.125, 0.0625, 0.0625});
+  b.record_period(0.125 + 0.0625 + 1.0 / 32);  // 1/32 s beyond forward + encoder
+  EXPECT_DOUBLE_EQ(b.loop_overhead_s(), 1.0 / 32);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), 0.25 - 0.125 - 1.0 / 32);
+  EXPECT_EQ(b.prefill_token_cap(true, false), 96);  // (0.25 - 0.125 - 1/32) x 1024
+  b.record_period(0.5);  // no step recorded since: ignored
+  EXPECT_DOUBLE_EQ(b.loop_overhead_s(), 1.0 / 32);
+  // A period far longer than the step (the engine waited for work) counts as at most the forward pass.
+  b.record_step({true, 0, 0.125});
+  b.record_period(10.0);
+  EXPECT_DOUBLE_EQ(b.loop_overhead_s(), 1.0 / 32 + o.ema_weight * (0.125 - 1.0 / 32));
+  // Steps that did not decode do not measure it.
+  b.record_step({false, 64, 0.0625});
+  b.record_period(1.0);
+  EXPECT_DOUBLE_EQ(b.loop_overhead_s(), 1.0 / 32 + o.ema_weight * (0.125 - 1.0 / 32));
+}
+
+// Encoder slices that ran past their budget shorten the next ones: the estimate takes half of a larger
+// overrun at once and lets go of it slowly.
+TEST(StepBudget, EncoderOverrunRisesFastAndDecaysSlowly) {
+  StepBudgetOptions o;
+  o.tpot_target_s = 0.25;
+  StepBudget b(o);
+  b.record_step({true, 0, 0.125});
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), 0.125);
+  b.record_step({true, 0, 0.125, 0.125 + 0.0625, 0.125});  // 1/16 s over
+  EXPECT_DOUBLE_EQ(b.encoder_overrun_s(), 0.5 * 0.0625);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), 0.125 - 0.5 * 0.0625);
+  b.record_step({true, 0, 0.125, 0.05, 0.09375});  // under budget
+  EXPECT_DOUBLE_EQ(b.encoder_overrun_s(), 0.5 * 0.0625 * (1 - o.overrun_decay));
+  b.record_step({true, 0, 0.125, 0.0, 0.0});  // no encoder work: no sample
+  EXPECT_DOUBLE_EQ(b.encoder_overrun_s(), 0.5 * 0.0625 * (1 - o.overrun_decay));
+  // The minimum share still holds however large the overrun.
+  b.record_step({true, 0, 0.125, 10.0, 0.05});
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), o.min_share * 0.125);
+}
+
 }  // namespace
 }  // namespace mms
