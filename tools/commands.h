@@ -28,6 +28,7 @@ struct GenerateArgs {
   uint64_t seed = 0;
   int threads = 0;
   bool ignore_eos = false;
+  std::string kv_cache_dtype = "auto";
 };
 void add_generate_options(CLI::App& app, GenerateArgs& args);
 int run_generate(const GenerateArgs& args);
@@ -42,6 +43,7 @@ struct ServeArgs {
   int64_t max_num_seqs = 256;
   int64_t max_num_batched_tokens = 2048;
   std::string kv_cache_memory = "512MiB";
+  std::string kv_cache_dtype = "auto";
   int64_t max_model_len = 0;
   int32_t block_size = 16;
   std::string scheduling_policy = "fcfs";

@@ -8,6 +8,7 @@
 #include "common/compute_pool.h"
 #include "common/cpu_features.h"
 #include "common/log.h"
+#include "exec/executor.h"
 #include "exec/generator.h"
 #include "model/causal_lm.h"
 #include "model/model_loader.h"
@@ -29,6 +30,9 @@ void add_generate_options(CLI::App& app, GenerateArgs& a) {
   app.add_option("--top-p", a.top_p, "Nucleus sampling threshold")->check(CLI::Range(0.0, 1.0));
   app.add_option("--top-k", a.top_k, "Top-k sampling (0 = off)")->check(CLI::NonNegativeNumber);
   app.add_option("--seed", a.seed, "Sampling seed");
+  app.add_option("--kv-cache-dtype", a.kv_cache_dtype,
+                 "KV cache element type: auto (f16 for f16/bf16 models, else f32) | f32 | f16")
+      ->check(CLI::IsMember({"auto", "f32", "f16"}));
   app.add_option("--threads,-t", a.threads, "Compute threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_flag("--ignore-eos", a.ignore_eos, "Keep generating past end-of-sequence tokens");
 }
@@ -73,7 +77,14 @@ int run_generate(const GenerateArgs& a) {
   if (req.stop_token_ids.empty()) req.stop_token_ids = c.eos_token_ids;
   if (tok && tok->eos_id()) req.stop_token_ids.push_back(*tok->eos_id());
 
-  Generator gen(**lm);
+  auto kv_dtype = resolve_kv_cache_dtype(a.kv_cache_dtype, c);
+  if (!kv_dtype.ok()) {
+    std::fprintf(stderr, "error: %s\n", kv_dtype.status().to_string().c_str());
+    return 1;
+  }
+  GeneratorOptions go;
+  go.kv_dtype = *kv_dtype;
+  Generator gen(**lm, go);
   std::unique_ptr<StreamingDecoder> detok;
   if (tok) detok = std::make_unique<StreamingDecoder>(*tok, /*skip_special=*/false);
   GenerationStats st;

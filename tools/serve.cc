@@ -32,6 +32,9 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-num-batched-tokens", a.max_num_batched_tokens, "Token budget of one engine step")
       ->check(CLI::PositiveNumber);
   app.add_option("--kv-cache-memory", a.kv_cache_memory, "KV cache budget: bytes (512MiB, 4GB) or a fraction of RAM (0.1)");
+  app.add_option("--kv-cache-dtype", a.kv_cache_dtype,
+                 "KV cache element type: auto (f16 for f16/bf16 models, else f32) | f32 | f16")
+      ->check(CLI::IsMember({"auto", "f32", "f16"}));
   app.add_option("--max-model-len", a.max_model_len, "Prompt + output tokens per request (0: the model's)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--block-size", a.block_size, "Tokens per KV block")->check(CLI::PositiveNumber);
@@ -154,6 +157,7 @@ int run_serve(const ServeArgs& args) {
   eo.max_num_seqs = a.max_num_seqs;
   eo.max_num_batched_tokens = a.max_num_batched_tokens;
   eo.kv_cache_memory = a.kv_cache_memory;
+  eo.kv_cache_dtype = a.kv_cache_dtype;
   eo.max_model_len = a.max_model_len;
   eo.block_size = a.block_size;
   eo.tpot_target_s = a.tpot_target_s;

@@ -25,12 +25,13 @@ int64_t total_ram_bytes() {
 
 StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& options, CausalLm& model) {
   const ModelConfig& config = model.config();
+  MMS_ASSIGN_OR_RETURN(const DType kv_dtype, resolve_kv_cache_dtype(options.kv_cache_dtype, config));
   int64_t kv_bytes = options.kv_cache_memory_bytes;
   if (!options.kv_cache_memory.empty()) {
     MMS_ASSIGN_OR_RETURN(kv_bytes, parse_memory_size(options.kv_cache_memory, total_ram_bytes()));
   }
   if (options.block_size <= 0) return invalid_argument("block_size must be positive");
-  const int64_t bytes_per_token = kv_bytes_per_token(config, options.kv_dtype);
+  const int64_t bytes_per_token = kv_bytes_per_token(config, kv_dtype);
   const int64_t num_blocks = num_blocks_for_bytes(kv_bytes, bytes_per_token, options.block_size);
   if (num_blocks <= 0) {
     return invalid_argument("kv cache memory of " + std::to_string(kv_bytes) + " bytes holds no block of " +
@@ -74,14 +75,14 @@ StatusOr<std::unique_ptr<AsyncEngine>> create_async_engine(const EngineOptions& 
   ModelRunnerOptions ro;
   ro.num_blocks = num_blocks;
   ro.block_size = options.block_size;
-  ro.kv_dtype = options.kv_dtype;
+  ro.kv_dtype = kv_dtype;
   ro.vision = options.vision;
   MMS_ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, create_model_runner(model, ro));
 
-  log_info("engine: KV cache {} blocks x {} tokens = {} tokens ({:.1f} MiB, {} bytes/token); max_model_len {}",
+  log_info("engine: KV cache {} blocks x {} tokens = {} tokens ({:.1f} MiB, {} bytes/token, {}); max_model_len {}",
            num_blocks, options.block_size, capacity_tokens,
            static_cast<double>(num_blocks * options.block_size * bytes_per_token) / (1 << 20), bytes_per_token,
-           max_model_len);
+           dtype_name(kv_dtype), max_model_len);
   const Clock& clock = options.clock != nullptr ? *options.clock : SystemClock::instance();
   auto core = std::make_unique<EngineCore>(so, std::move(executor), clock);
   AsyncEngineConfig ac;

@@ -30,7 +30,8 @@ struct EngineOptions {
   // "1073741824", or a fraction of RAM such as "0.25") and overrides kv_cache_memory_bytes.
   int64_t kv_cache_memory_bytes = int64_t{512} << 20;
   std::string kv_cache_memory;
-  DType kv_dtype = DType::kF32;
+  // Element type of the KV cache (--kv-cache-dtype; exec/executor.h resolve_kv_cache_dtype).
+  std::string kv_cache_dtype = "auto";
   // Prompt + output tokens of one request; 0 = the model's max_position_embeddings. Capped at the KV
   // capacity either way. Larger than max_position_embeddings is InvalidArgument.
   int64_t max_model_len = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -44,6 +45,11 @@ struct ModelRunnerOptions {
 
 // Bytes one token's K and V take over all layers of `config` in `kv_dtype`.
 int64_t kv_bytes_per_token(const ModelConfig& config, DType kv_dtype = DType::kF32);
+
+// --kv-cache-dtype's value for `config`: "auto" is f16 for a model whose weights are f16 or bf16 (as
+// llama.cpp and vLLM store them: half the memory and memory traffic of f32) and f32 for an f32 model;
+// also "f32" | "float32" | "f16" | "float16" | "half". InvalidArgument naming the option otherwise.
+StatusOr<DType> resolve_kv_cache_dtype(std::string_view name, const ModelConfig& config);
 
 // The executor over one CausalLm on this machine's compute pool; `model` must outlive it.
 // InvalidArgument on non-positive sizes.

@@ -26,6 +26,13 @@ int64_t kv_bytes_per_token(const ModelConfig& config, DType kv_dtype) {
   return KvStorage::bytes_per_token(storage_options(config, o));
 }
 
+StatusOr<DType> resolve_kv_cache_dtype(std::string_view name, const ModelConfig& config) {
+  if (name == "auto") return config.dtype == DType::kF16 || config.dtype == DType::kBF16 ? DType::kF16 : DType::kF32;
+  if (name == "f32" || name == "float32") return DType::kF32;
+  if (name == "f16" || name == "float16" || name == "half") return DType::kF16;
+  return invalid_argument("kv_cache_dtype '" + std::string(name) + "' is not one of auto, f32, f16");
+}
+
 StatusOr<std::unique_ptr<Executor>> create_model_runner(CausalLm& model, const ModelRunnerOptions& options) {
   if (options.num_blocks <= 0) return invalid_argument("model runner: num_blocks must be positive");
   if (options.block_size <= 0) return invalid_argument("model runner: block_size must be positive");

@@ -1,9 +1,12 @@
 // Golden tests: the tiny Qwen2 fixture (GGUF and HF copies) against llama.cpp's f32 reference logits
 // (tests/data/ref/tiny-qwen2.exact.*; tolerance max |diff| <= 1e-4), its greedy continuation, and
-// batching invariance (a prompt batched with others gets the logits it gets alone).
+// batching invariance (a prompt batched with others gets the logits it gets alone); with an f16 KV cache,
+// against the tolerance the fixtures set from llama.cpp's own f16-KV run (tiny-qwen2.default.*).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -48,10 +51,11 @@ Loaded load(const std::string& path) {
 
 // Runs the prompt in one forward (all rows' logits), then feeds `feed` one token at a time.
 void run_reference_schedule(CausalLm& lm, const std::vector<int32_t>& prompt, const std::vector<int32_t>& feed,
-                            std::vector<float>* prompt_logits, std::vector<float>* step_logits) {
+                            std::vector<float>* prompt_logits, std::vector<float>* step_logits,
+                            DType kv_dtype = DType::kF32) {
   const ModelConfig& c = lm.config();
   KvStorageOptions kvo{c.num_hidden_layers, 8, 16, static_cast<int32_t>(c.num_key_value_heads),
-                       static_cast<int32_t>(c.head_dim), DType::kF32};
+                       static_cast<int32_t>(c.head_dim), kv_dtype};
   KvStorage kv(kvo);
   std::vector<kernels::PagedKvLayer> layers;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) layers.push_back(kv.layer(l));
@@ -108,6 +112,47 @@ TEST_P(TinyQwen2Golden, LogitsAndGreedyMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, TinyQwen2Golden, ::testing::Values("tiny-qwen2-f32.gguf", "tiny-qwen2-hf"),
                          [](const auto& info) { return info.index == 0 ? std::string("Gguf") : std::string("Hf"); });
+
+// f16 KV cache (--kv-cache-dtype f16, and auto for 16-bit models): the fixtures' rule for reduced-precision
+// paths, max |diff| from the exact logits within 10x of llama.cpp's own f16-KV run's (the default files) and
+// the same argmax wherever the reference's top-2 margin exceeds 0.05; the greedy continuation is checked
+// by logits, not ids (close margins).
+TEST(TinyQwen2Golden, F16KvCacheWithinTheReducedPrecisionTolerance) {
+  Loaded m = load(test_data("tiny-qwen2-f32.gguf"));
+  ASSERT_TRUE(m.lm);
+  const auto ref = load_json(test_data("ref/tiny-qwen2.exact.json"));
+  const auto prompt = ref["prompt_token_ids"].get<std::vector<int32_t>>();
+  const auto greedy = ref["greedy_generated_ids"].get<std::vector<int32_t>>();
+  const auto exact = load_npy_f32(test_data("ref/tiny-qwen2.exact.logits.npy"));
+  const auto exact_gen = load_npy_f32(test_data("ref/tiny-qwen2.exact.gen_logits.npy"));
+  const auto dflt = load_npy_f32(test_data("ref/tiny-qwen2.default.logits.npy"));
+  const auto dflt_gen = load_npy_f32(test_data("ref/tiny-qwen2.default.gen_logits.npy"));
+  ASSERT_EQ(dflt.data.size(), exact.data.size());
+  ASSERT_EQ(dflt_gen.data.size(), exact_gen.data.size());
+  const float llama_cpp_moved = std::max(max_abs_diff(dflt.data.data(), exact.data.data(), exact.data.size()),
+                                         max_abs_diff(dflt_gen.data.data(), exact_gen.data.data(), exact_gen.data.size()));
+
+  std::vector<float> got, got_gen;
+  run_reference_schedule(*m.lm, prompt, greedy, &got, &got_gen, DType::kF16);
+  const float d = std::max(max_abs_diff(got.data(), exact.data.data(), got.size()),
+                           max_abs_diff(got_gen.data(), exact_gen.data.data(), got_gen.size()));
+  std::cout << "f16 KV: max |logit diff| " << d << " (llama.cpp's f16 KV: " << llama_cpp_moved << ")\n";
+  EXPECT_GT(d, 0.f);  // the f16 cache is in use
+  EXPECT_LE(d, 10 * llama_cpp_moved);
+  const int64_t V = 2112;
+  got.insert(got.end(), got_gen.begin(), got_gen.end());
+  std::vector<float> want = exact.data;
+  want.insert(want.end(), exact_gen.data.begin(), exact_gen.data.end());
+  for (size_t row = 0; row * V < want.size(); ++row) {
+    const float* w = want.data() + row * V;
+    std::vector<int64_t> order(V);
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + 2, order.end(), [&](int64_t a, int64_t b) { return w[a] > w[b]; });
+    if (w[order[0]] - w[order[1]] <= 0.05f) continue;
+    const float* g = got.data() + row * V;
+    EXPECT_EQ(std::max_element(g, g + V) - g, order[0]) << "row " << row;
+  }
+}
 
 TEST(TinyQwen2Batching, BatchedEqualsAlone) {
   Loaded m = load(test_data("tiny-qwen2-hf"));
