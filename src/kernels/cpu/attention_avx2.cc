@@ -169,15 +169,9 @@ void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md,
 
 void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
                      float scale, float* out) {
-  MMS_CHECK_MSG(kv.dtype == DType::kF32 || kv.dtype == DType::kF16, "paged_attention: f32 or f16 KV only");
-  MMS_CHECK(kv.n_kv_heads > 0 && n_heads % kv.n_kv_heads == 0);
-  for_each_attention_item(md, n_heads, kv.n_kv_heads, kQueryBlock, [&](const AttentionItem& it) {
+  run_paged_attention(kv, md, n_heads, kQueryBlock, [&](auto kv_dtype, const AttentionItem& it) {
     thread_local Scratch scratch;
-    if (kv.dtype == DType::kF16) {
-      attend<DType::kF16>(q, kv, md, n_heads, scale, it, scratch, out);
-    } else {
-      attend<DType::kF32>(q, kv, md, n_heads, scale, it, scratch, out);
-    }
+    attend<decltype(kv_dtype)::value>(q, kv, md, n_heads, scale, it, scratch, out);
   });
 }
 

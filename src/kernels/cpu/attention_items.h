@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
+#include "common/check.h"
 #include "common/compute_pool.h"
 #include "kernels/attention.h"
 
@@ -43,6 +45,22 @@ void for_each_attention_item(const AttentionMetadata& md, int32_t n_heads, int32
   // One task per thread (at most one per item); each pulls items from the shared counter until none remain.
   parallel_for(n_items, 1, [&](int64_t, int64_t) {
     for (int64_t i = next.fetch_add(1); i < n_items; i = next.fetch_add(1)) item_fn(list[i]);
+  });
+}
+
+// A kernel's paged_attention(): checks the KV dtype (f32 or f16) and head counts, then runs
+// attend(std::integral_constant<DType, KV dtype>{}, item) for every item.
+template <typename Attend>
+void run_paged_attention(const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, int32_t q_block,
+                         Attend&& attend) {
+  MMS_CHECK_MSG(kv.dtype == DType::kF32 || kv.dtype == DType::kF16, "paged_attention: f32 or f16 KV only");
+  MMS_CHECK(kv.n_kv_heads > 0 && n_heads % kv.n_kv_heads == 0);
+  for_each_attention_item(md, n_heads, kv.n_kv_heads, q_block, [&](const AttentionItem& it) {
+    if (kv.dtype == DType::kF16) {
+      attend(std::integral_constant<DType, DType::kF16>{}, it);
+    } else {
+      attend(std::integral_constant<DType, DType::kF32>{}, it);
+    }
   });
 }
 
