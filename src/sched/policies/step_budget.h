@@ -35,7 +35,8 @@ struct StepBudgetOptions {
   double overrun_decay = 0.05;   // ... and below it
 };
 
-// One executed step, as the scheduler planned it and the executor timed it (encoder time excluded).
+// One executed step, as the scheduler planned it and the executor timed it (forward_s without the
+// encoder work that ran after it, which encoder_s times).
 struct StepRecord {
   bool had_decodes = false;
   int64_t prefill_tokens = 0;
