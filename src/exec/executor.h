@@ -48,7 +48,9 @@ int64_t kv_bytes_per_token(const ModelConfig& config, DType kv_dtype = DType::kF
 
 // --kv-cache-dtype's value for `config`: "auto" is f16 for a model whose weights are f16 or bf16 (as
 // llama.cpp and vLLM store them: half the memory and memory traffic of f32) and f32 for an f32 model;
-// also "f32" | "float32" | "f16" | "float16" | "half". InvalidArgument naming the option otherwise.
+// also "f32" | "float32" | "f16" | "float16" | "half". f16 needs an attention kernel that reads it
+// (kernels::paged_attention_takes_f16(); auto falls back to f32 without one). InvalidArgument naming the
+// option otherwise.
 StatusOr<DType> resolve_kv_cache_dtype(std::string_view name, const ModelConfig& config);
 
 // The executor over one CausalLm on this machine's compute pool; `model` must outlive it.

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "kernels/attention.h"
+
 namespace mms {
 
 namespace {
@@ -27,9 +29,15 @@ int64_t kv_bytes_per_token(const ModelConfig& config, DType kv_dtype) {
 }
 
 StatusOr<DType> resolve_kv_cache_dtype(std::string_view name, const ModelConfig& config) {
-  if (name == "auto") return config.dtype == DType::kF16 || config.dtype == DType::kBF16 ? DType::kF16 : DType::kF32;
+  const bool f16_ok = kernels::paged_attention_takes_f16();
+  if (name == "auto") {
+    return f16_ok && (config.dtype == DType::kF16 || config.dtype == DType::kBF16) ? DType::kF16 : DType::kF32;
+  }
   if (name == "f32" || name == "float32") return DType::kF32;
-  if (name == "f16" || name == "float16" || name == "half") return DType::kF16;
+  if (name == "f16" || name == "float16" || name == "half") {
+    if (!f16_ok) return invalid_argument("kv_cache_dtype f16 needs a CPU with AVX2, F16C and FMA; use f32");
+    return DType::kF16;
+  }
   return invalid_argument("kv_cache_dtype '" + std::string(name) + "' is not one of auto, f32, f16");
 }
 

@@ -40,6 +40,8 @@ void write_kv(const float* k, const float* v, const int32_t* slot_mapping, int64
 // out[T, n_heads * head_dim] = softmax(scale * q k^T, causal) v for every query row of q[T, n_heads * head_dim].
 void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads,
                      float scale, float* out);
+// Whether paged_attention() on this CPU reads f16 K/V (the AVX2 and AVX-512 kernels do; ref:: does not).
+bool paged_attention_takes_f16();
 
 namespace ref {
 void write_kv(const float* k, const float* v, const int32_t* slot_mapping, int64_t T, const PagedKvLayer& kv);

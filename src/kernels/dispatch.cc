@@ -50,6 +50,7 @@ std::span<const SoftmaxVariant> softmax_variants() { return kSoftmax; }
 std::span<const EmbeddingVariant> embedding_variants() { return kEmbedding; }
 std::span<const WriteKvVariant> write_kv_variants() { return kWriteKv; }
 std::span<const PagedAttentionVariant> paged_attention_variants() { return kPagedAttention; }
+bool paged_attention_takes_f16() { return best_variant(paged_attention_variants()).fn != ref::paged_attention; }
 std::span<const LayerNormVariant> layer_norm_variants() { return kLayerNorm; }
 std::span<const GeluVariant> gelu_variants() { return kGelu; }
 std::span<const QuickGeluVariant> quick_gelu_variants() { return kQuickGelu; }

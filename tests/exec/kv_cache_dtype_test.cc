@@ -3,11 +3,19 @@
 #include <gtest/gtest.h>
 
 #include "exec/executor.h"
+#include "kernels/attention.h"
 
 namespace mms {
 namespace {
 
 TEST(KvCacheDtype, AutoIsF16ForSixteenBitModelsAndF32Otherwise) {
+  if (!kernels::paged_attention_takes_f16()) {
+    ModelConfig bf16;
+    bf16.dtype = DType::kBF16;
+    EXPECT_EQ(*resolve_kv_cache_dtype("auto", bf16), DType::kF32);
+    EXPECT_EQ(resolve_kv_cache_dtype("f16", bf16).status().code(), StatusCode::kInvalidArgument);
+    GTEST_SKIP() << "no attention kernel reads f16 K/V on this CPU: auto stays f32";
+  }
   ModelConfig c;
   for (const auto& [weights, want] : {std::pair{DType::kBF16, DType::kF16}, std::pair{DType::kF16, DType::kF16},
                                       std::pair{DType::kF32, DType::kF32}}) {
