@@ -180,8 +180,8 @@ class Qwen2Model final : public CausalLm {
   std::vector<LayerWeights> layers_;
   std::vector<float> inv_freq_;  // [D/2]
   std::optional<kernels::MropeSections> mrope_sections_;  // M-RoPE models only
-  // Per-forward scratch, grown to the largest batch seen (no allocation in steady state).
   std::deque<std::vector<float>> stacked_biases_;  // the layers' q/k/v biases, stacked like wqkv
+  // Per-forward scratch, grown to the largest batch seen (no allocation in steady state).
   std::vector<float> x_, h_, qkv_, q_, k_, v_, attn_, gate_, up_;
 };
 
