@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   std::string model = "tests/data/qwen2.5-0.5b-instruct.config.json";
   std::string load_format = "dummy";
   std::string kv_cache_memory = "2GiB";
+  std::string kv_cache_dtype = "auto";
   std::string levels = "1,4,8,16";
   double stagger_s = 0, tpot_target_s = 0;
   std::string prefill_chunking = "auto";
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
   app.add_option("--gen-len", gen_len);
   app.add_option("--levels", levels, "Comma-separated concurrent stream counts");
   app.add_option("--kv-cache-memory", kv_cache_memory);
+  app.add_option("--kv-cache-dtype", kv_cache_dtype, "auto | f32 | f16")->check(CLI::IsMember({"auto", "f32", "f16"}));
   app.add_option("--max-num-batched-tokens", max_num_batched_tokens);
   app.add_option("--stagger", stagger_s, "Seconds between stream arrivals (0: all at once)");
   app.add_option("--prefill-chunking", prefill_chunking, "tpot | tokens | auto (tpot with --tpot-target)")
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
   }
   EngineOptions eo;
   eo.kv_cache_memory = kv_cache_memory;
+  eo.kv_cache_dtype = kv_cache_dtype;
   eo.max_num_batched_tokens = max_num_batched_tokens;
   eo.enable_prefix_caching = false;  // random prompts anyway; keep runs independent
   eo.meter_prefill = prefill_chunking == "tpot" || (prefill_chunking == "auto" && tpot_target_s > 0);
