@@ -125,44 +125,25 @@ void online_softmax_step(float* s, int64_t n, const KvElem<KT>* vb, int64_t D, f
 template <DType KT>
 void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
             const AttentionItem& it, Scratch& sc, float* out) {
-  const int64_t D = kv.head_dim;
-  const int64_t bs = kv.block_size;
-  const int64_t G = n_heads / kv.n_kv_heads;
-  const int64_t q0 = md.query_start_loc[it.seq];
-  const int64_t q_len = md.query_start_loc[it.seq + 1] - q0;
-  const int64_t first_pos = md.seq_lens[it.seq] - q_len;  // position of the sequence's query row 0
-  const int64_t last_pos = first_pos + it.q_end - 1;      // of this item's last row
-  const int32_t* table = md.block_tables + static_cast<int64_t>(it.seq) * md.max_blocks_per_seq;
-  const int64_t rows = (it.q_end - it.q_begin) * G;       // row r: query it.q_begin + r / G, head r % G
-
+  const ItemRows g(kv, md, n_heads, it);
+  const int64_t D = g.D, bs = g.bs, rows = g.rows;
   sc.acc.assign(static_cast<size_t>(rows * D), 0.f);
   sc.m.assign(static_cast<size_t>(rows), -INFINITY);
   sc.l.assign(static_cast<size_t>(rows), 0.f);
   sc.p.resize(static_cast<size_t>((bs + 7) / 8 * 8));
-  auto q_row = [&](int64_t r) {
-    return q + ((q0 + it.q_begin + r / G) * n_heads + it.kv_head * G + r % G) * D;
-  };
 
-  for (int64_t p0 = 0; p0 <= last_pos; p0 += bs) {
-    const int64_t block = table[p0 / bs];
-    MMS_CHECK(block >= 0 && block < kv.num_blocks);
-    const int64_t base = (block * kv.n_kv_heads + it.kv_head) * bs * D;
+  for (int64_t p0 = 0; p0 <= g.last_pos; p0 += bs) {
+    const int64_t base = g.kv_base(p0);
     const KvElem<KT>* kb = static_cast<const KvElem<KT>*>(kv.k) + base;
     const KvElem<KT>* vb = static_cast<const KvElem<KT>*>(kv.v) + base;
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t pos = first_pos + it.q_begin + r / G;
-      const int64_t n = std::min(bs, pos - p0 + 1);  // causal: positions <= pos
+      const int64_t n = std::min(bs, g.position(r) - p0 + 1);  // causal: positions <= the row's
       if (n <= 0) continue;
-      block_scores<KT>(q_row(r), kb, n, D, scale, sc.p.data());
+      block_scores<KT>(q + g.offset(r), kb, n, D, scale, sc.p.data());
       online_softmax_step<KT>(sc.p.data(), n, vb, D, &sc.m[r], &sc.l[r], sc.acc.data() + r * D);
     }
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    float* o = out + (q_row(r) - q);
-    const float* a = sc.acc.data() + r * D;
-    const float inv = 1.0f / sc.l[r];
-    for (int64_t d = 0; d < D; ++d) o[d] = a[d] * inv;
-  }
+  g.write_normalized(sc.acc.data(), sc.l.data(), out);
 }
 
 }  // namespace

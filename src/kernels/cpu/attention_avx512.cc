@@ -131,46 +131,30 @@ struct Scratch {
   std::vector<float> acc;  // [rows, D] unnormalized outputs
   std::vector<float> m;    // [rows] running max of scaled scores
   std::vector<float> l;    // [rows] running sum of exp(score - m)
-  std::vector<float> p;                           // [rows, 16] one chunk's scores, then their exps
-  std::vector<float> corr;                        // [rows] exp(old m - new m) of the chunk
-  std::vector<int32_t> n;                         // [rows] positions of the chunk the row sees
+  std::vector<float> p;     // [rows, 16] one chunk's scores, then their exps
+  std::vector<float> corr;  // [rows] exp(old m - new m) of the chunk
+  std::vector<int32_t> n;   // [rows] positions of the chunk the row sees
 };
 
 template <DType KT>
 void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, float scale,
             const AttentionItem& it, Scratch& sc, float* out) {
-  const int64_t D = kv.head_dim;
-  const int64_t bs = kv.block_size;
-  const int64_t G = n_heads / kv.n_kv_heads;
-  const int64_t q0 = md.query_start_loc[it.seq];
-  const int64_t q_len = md.query_start_loc[it.seq + 1] - q0;
-  const int64_t first_pos = md.seq_lens[it.seq] - q_len;  // position of the sequence's query row 0
-  const int64_t last_pos = first_pos + it.q_end - 1;      // of this item's last row
-  const int32_t* table = md.block_tables + static_cast<int64_t>(it.seq) * md.max_blocks_per_seq;
-  const int64_t rows = (it.q_end - it.q_begin) * G;       // row r: query it.q_begin + r / G, head r % G
+  const ItemRows g(kv, md, n_heads, it);
+  const int64_t D = g.D, bs = g.bs, rows = g.rows, last_pos = g.last_pos;
   const __mmask16 tail = static_cast<__mmask16>(D % 16 == 0 ? 0xffff : (1u << (D % 16)) - 1);
   const int64_t block_bytes = bs * D * static_cast<int64_t>(sizeof(KvElem<KT>));
 
   sc.acc.assign(static_cast<size_t>(rows * D), 0.f);
   sc.m.assign(static_cast<size_t>(rows), -INFINITY);
   sc.l.assign(static_cast<size_t>(rows), 0.f);
-  auto q_row = [&](int64_t r) {
-    return q + ((q0 + it.q_begin + r / G) * n_heads + it.kv_head * G + r % G) * D;
-  };
-  auto block_base = [&](int64_t p0) {
-    const int64_t block = table[p0 / bs];
-    MMS_CHECK(block >= 0 && block < kv.num_blocks);
-    return (block * kv.n_kv_heads + it.kv_head) * bs * D;
-  };
-
   sc.p.resize(static_cast<size_t>(rows * kChunk));
   sc.corr.resize(static_cast<size_t>(rows));
   sc.n.resize(static_cast<size_t>(rows));
   const __m512 vscale = _mm512_set1_ps(scale);
   for (int64_t p0 = 0; p0 <= last_pos; p0 += bs) {
-    const int64_t base = block_base(p0);
+    const int64_t base = g.kv_base(p0);
     if (p0 + bs <= last_pos) {
-      const int64_t next = block_base(p0 + bs);
+      const int64_t next = g.kv_base(p0 + bs);
       prefetch(static_cast<const KvElem<KT>*>(kv.k) + next, block_bytes);
       prefetch(static_cast<const KvElem<KT>*>(kv.v) + next, block_bytes);
     }
@@ -180,14 +164,13 @@ void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md,
       // Three passes over the rows, each a short loop body without a chain from one row to the next, so
       // the out-of-order core overlaps rows: a row's exp waits on its reduced scores, its P V on its exps.
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t pos = first_pos + it.q_begin + r / G;
-        const int64_t n = std::min({kChunk, bs - c0, pos - p0 - c0 + 1});  // causal: positions <= pos
+        const int64_t n = std::min({kChunk, bs - c0, g.position(r) - p0 - c0 + 1});  // causal: <= the row's
         sc.n[r] = static_cast<int32_t>(std::max<int64_t>(n, 0));
         if (n <= 0) continue;
         const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1);
         _mm512_storeu_ps(&sc.p[r * kChunk],
                         _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid,
-                                           _mm512_mul_ps(chunk_scores<KT>(q_row(r), kb, n, D, tail), vscale)));
+                                           _mm512_mul_ps(chunk_scores<KT>(q + g.offset(r), kb, n, D, tail), vscale)));
       }
       for (int64_t r = 0; r < rows; ++r) {
         if (sc.n[r] == 0) continue;
@@ -203,12 +186,7 @@ void attend(const float* q, const PagedKvLayer& kv, const AttentionMetadata& md,
         if (sc.n[r] > 0) accumulate_pv<KT>(&sc.p[r * kChunk], vb, sc.n[r], D, tail, sc.corr[r], sc.acc.data() + r * D);
     }
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    float* o = out + (q_row(r) - q);
-    const float* a = sc.acc.data() + r * D;
-    const float inv = 1.0f / sc.l[r];
-    for (int64_t d = 0; d < D; ++d) o[d] = a[d] * inv;
-  }
+  g.write_normalized(sc.acc.data(), sc.l.data(), out);
 }
 
 }  // namespace

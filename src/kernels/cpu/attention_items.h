@@ -22,6 +22,45 @@ struct AttentionItem {
   int64_t cost;                           // ~ rows x context positions
 };
 
+// One item's geometry: row r is query position it.q_begin + r / G of the sequence, query head
+// it.kv_head * G + r % G; its K/V sit in the sequence's blocks, positions [0, last_pos].
+struct ItemRows {
+  ItemRows(const PagedKvLayer& kv, const AttentionMetadata& md, int32_t n_heads, const AttentionItem& item)
+      : kv(kv), it(item), n_heads(n_heads) {
+    D = kv.head_dim;
+    bs = kv.block_size;
+    G = n_heads / kv.n_kv_heads;
+    q0 = md.query_start_loc[it.seq];
+    first_pos = md.seq_lens[it.seq] - (md.query_start_loc[it.seq + 1] - q0);
+    last_pos = first_pos + it.q_end - 1;
+    rows = (it.q_end - it.q_begin) * G;
+    table = md.block_tables + static_cast<int64_t>(it.seq) * md.max_blocks_per_seq;
+  }
+  // Element offset of row r's vector in q and out ([T, n_heads * D]).
+  int64_t offset(int64_t r) const { return ((q0 + it.q_begin + r / G) * n_heads + it.kv_head * G + r % G) * D; }
+  int64_t position(int64_t r) const { return first_pos + it.q_begin + r / G; }
+  // Element offset of the item's K (and V) rows in the block that holds position p0 (a multiple of bs).
+  int64_t kv_base(int64_t p0) const {
+    const int64_t block = table[p0 / bs];
+    MMS_CHECK(block >= 0 && block < kv.num_blocks);
+    return (block * kv.n_kv_heads + it.kv_head) * bs * D;
+  }
+  // out row r = acc row r / l[r].
+  void write_normalized(const float* acc, const float* l, float* out) const {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* o = out + offset(r);
+      const float* a = acc + r * D;
+      const float inv = 1.0f / l[r];
+      for (int64_t d = 0; d < D; ++d) o[d] = a[d] * inv;
+    }
+  }
+
+  const PagedKvLayer& kv;
+  const AttentionItem& it;
+  int64_t n_heads, D, bs, G, q0, first_pos, last_pos, rows;  // first_pos: the sequence's query row 0
+  const int32_t* table;
+};
+
 // Calls item_fn(item) once for every item of the batch, on the compute pool.
 template <typename ItemFn>
 void for_each_attention_item(const AttentionMetadata& md, int32_t n_heads, int32_t n_kv_heads, int32_t q_block,

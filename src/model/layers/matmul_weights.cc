@@ -28,7 +28,7 @@ StatusOr<Tensor> MatmulWeights::get_stacked(const WeightStore& store, std::span<
     MMS_ASSIGN_OR_RETURN(const Tensor w, get_weight(store, names[i], expected[i]));
     if (!parts.empty() && (w.dtype != parts[0].dtype || w.dim(1) != parts[0].dim(1)))
       return invalid_argument(names[i] + ": " + w.describe() + " cannot be stacked under " + names[0] + ": " +
-                                    parts[0].describe());
+                              parts[0].describe());
     rows += w.dim(0);
     parts.push_back(w);
   }
@@ -41,8 +41,8 @@ StatusOr<Tensor> MatmulWeights::get_stacked(const WeightStore& store, std::span<
   const Tensor whole(stacked.data(), parts[0].dtype, {rows, parts[0].dim(1)});
   HostBuffer storage;
   const Tensor p = kernels::prepare_weight(whole, storage);
-  owned_.push_back(storage.size() > 0 ? std::move(storage) : std::move(stacked));  // the stacked copy is
-                                                                                  // dropped once tiled
+  // Keep the tiled copy when prepare_weight made one (the stacked rows are dropped), else the stacked rows.
+  owned_.push_back(storage.size() > 0 ? std::move(storage) : std::move(stacked));
   return p;
 }
 

@@ -168,21 +168,11 @@ StatusOr<std::unique_ptr<VisionWeights>> load_vision_weights(const WeightStore& 
             : "visual.";
     MMS_RETURN_IF_ERROR(loader.load_hf(prefix));
   }
-  // The AMX tile layout where the matmul takes it (bf16, 16 x 32 multiples): the merger's column slices fall
-  // on multiples of 64 rows, which tiles allow.
-  auto prepare = [&](Tensor& t) {
-    if (!t.empty()) t = w->matmuls.prepare(t);
-  };
-  prepare(w->patch_embed);
-  for (VisionLayerWeights& L : w->layers) {
-    prepare(L.wqkv);
-    prepare(L.wo);
-    prepare(L.w_gate);
-    prepare(L.w_up);
-    prepare(L.w_down);
-  }
-  prepare(w->merger_fc1);
-  prepare(w->merger_fc2);
+  // The AMX tile layout where the matmul takes it (bf16, 16 x 32 multiples; anything else, absent tensors
+  // included, comes back unchanged): the merger's column slices fall on multiples of 64 rows, which tiles allow.
+  for (Tensor* t : {&w->patch_embed, &w->merger_fc1, &w->merger_fc2}) *t = w->matmuls.prepare(*t);
+  for (VisionLayerWeights& L : w->layers)
+    for (Tensor* t : {&L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) *t = w->matmuls.prepare(*t);
   return w;
 }
 
