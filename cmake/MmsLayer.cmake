@@ -42,6 +42,7 @@ function(mms_layer_tests)
   # Test files themselves at -O1 (the code under test keeps its build type's flags): a third less compile
   # time for googletest's macros and the tests' templates, which matters on CI's 2 cores.
   target_compile_options(${exe} PRIVATE $<$<CONFIG:Release,RelWithDebInfo>:-O1>)
+  set_target_properties(${exe} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   # One environment variable only: gtest_discover_tests splits a list-valued ENVIRONMENT into separate
   # arguments, so tests find their data and the mmserve binary from compiled-in paths instead
   # (tests/testing/test_data.h). OpenMP waits passively: ctest runs test processes in parallel on few

@@ -21,10 +21,6 @@ std::string out_dir(const std::string& name) {
   return d.string();
 }
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
 
 void expect_consistent(const json& sys, int64_t planned) {
   const json& s = sys["summary"];
@@ -68,7 +64,7 @@ TEST(BenchEndToEnd, SyntheticRunWritesConsistentReport) {
   EXPECT_DOUBLE_EQ(s.attainment, 0.9);
   for (const char* f : {"report.json", "summary.md", "ttft_cdf.svg", "tpot_cdf.svg", "e2e_cdf.svg", "throughput.svg"})
     EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/" + f)) << f;
-  json j = read_json(o.out_dir + "/report.json");
+  json j = mms::testing::load_json(o.out_dir + "/report.json");
   ASSERT_EQ(j["systems"].size(), 1u);
   expect_consistent(j["systems"][0], 20);
   std::filesystem::remove_all(o.out_dir);
@@ -102,7 +98,7 @@ TEST(BenchEndToEnd, ComparisonShowsTheSlowerServerLosing) {
     EXPECT_NE(text.find("| TTFT p50 |"), std::string::npos);
     EXPECT_NE(text.find("(target better)"), std::string::npos);
     EXPECT_EQ(text.find("TTFT p50 | 0."), std::string::npos);  // ratio > 1: compare is slower
-    json j = read_json(o.out_dir + "/report.json");
+    json j = mms::testing::load_json(o.out_dir + "/report.json");
     expect_consistent(j["systems"][0], 12);
     expect_consistent(j["systems"][1], 12);
     std::filesystem::remove_all(o.out_dir);
@@ -181,7 +177,7 @@ TEST(BenchEndToEnd, StopFlagWritesWhatWasMeasured) {
   EXPECT_TRUE(rep->interrupted);
   EXPECT_LT(rep->systems[0].summary.num_requests, 40);
   EXPECT_GT(rep->systems[0].summary.num_requests, 0);
-  json j = read_json(o.out_dir + "/report.json");
+  json j = mms::testing::load_json(o.out_dir + "/report.json");
   EXPECT_TRUE(j["interrupted"].get<bool>());
   std::filesystem::remove_all(o.out_dir);
 }

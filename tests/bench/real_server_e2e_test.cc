@@ -18,7 +18,9 @@
 #include "testing/serve_process.h"
 #include "testing/test_data.h"
 
-namespace mms::bench {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::bench::real_server_e2e_test {
 namespace {
 
 using nlohmann::json;
@@ -41,10 +43,6 @@ struct TmpDir {
   }
 };
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -140,7 +138,7 @@ TEST(BenchRealServer, ShortPoissonRunWritesConsistentReport) {
   EXPECT_GE(s.tpot.p50, 0);
 
   expect_report_files(dir.path);
-  json j = read_json(dir.path + "/report.json");
+  json j = mms::testing::load_json(dir.path + "/report.json");
   ASSERT_EQ(j["systems"].size(), 1u);
   EXPECT_EQ(j["systems"][0]["url"], sp.url());
   expect_consistent(j["systems"][0], kRequests, kOut);
@@ -171,7 +169,7 @@ TEST(BenchRealServer, CompareMaxNumSeqsOneAgainstEight) {
   ASSERT_EQ(rc, 0) << log;
 
   expect_report_files(dir.path);
-  json j = read_json(dir.path + "/report.json");
+  json j = mms::testing::load_json(dir.path + "/report.json");
   ASSERT_EQ(j["systems"].size(), 2u);
   EXPECT_EQ(j["systems"][0]["url"], wide.url());
   EXPECT_EQ(j["systems"][1]["url"], narrow.url());
@@ -202,4 +200,4 @@ TEST(BenchRealServer, CompareMaxNumSeqsOneAgainstEight) {
 }
 
 }  // namespace
-}  // namespace mms::bench
+}  // namespace mms::bench::real_server_e2e_test

@@ -27,12 +27,10 @@
 namespace mms {
 namespace {
 
+using mms::testing::load_json;
+
 using testing::test_data;
 
-nlohmann::json load_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 std::shared_ptr<const media::MediaItem> preprocess(const media::RgbImage& image) {
   auto item = media::qwen2vl_preprocess_image(image, media::Qwen2VLImageOptions{});

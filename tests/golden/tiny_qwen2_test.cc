@@ -22,16 +22,14 @@
 namespace mms {
 namespace {
 
+using mms::testing::load_json;
+
 using testing::load_npy_f32;
 using testing::max_abs_diff;
 using testing::test_data;
 
 constexpr float kTolerance = 1e-4f;
 
-nlohmann::json load_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 struct Loaded {
   LoadedModel files;

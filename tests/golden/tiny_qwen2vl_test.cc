@@ -21,8 +21,12 @@
 #include "model/mrope_positions.h"
 #include "testing/test_data.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::tiny_qwen2vl_test {
 namespace {
+
+using mms::testing::load_json;
 
 using testing::load_npy_f32;
 using testing::max_abs_diff;
@@ -33,10 +37,6 @@ constexpr float kChunkTolerance = 1e-5f;  // chunked vs one-shot prefill: same m
 constexpr int32_t kBlockSize = 16;
 constexpr int64_t kPatch = 14;
 
-nlohmann::json load_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 // One reference pair: prompt rows, their positions, the image embedding and the expected outputs.
 struct Reference {
@@ -295,4 +295,4 @@ TEST(TinyQwen2VlText, PlainPositionsEqualEqualSections) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::tiny_qwen2vl_test

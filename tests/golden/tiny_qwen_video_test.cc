@@ -17,7 +17,9 @@
 #include "model/vision/vision_encoder.h"
 #include "testing/test_data.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::tiny_qwen_video_test {
 namespace {
 
 using testing::load_npy_f32;
@@ -142,4 +144,4 @@ TEST(TinyQwen25VlVideo, FramePairsAreEncodedIndependently) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::tiny_qwen_video_test

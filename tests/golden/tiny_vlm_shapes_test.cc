@@ -31,6 +31,8 @@
 namespace mms {
 namespace {
 
+using mms::testing::load_json;
+
 using testing::load_npy_f32;
 using testing::max_abs_diff;
 using testing::test_data;
@@ -43,10 +45,6 @@ const std::string kRef = "ref/tiny-qwen25vl-shapes.";
 
 std::string model_dir() { return test_data("../../models/tiny-qwen25vl-shapes"); }
 
-nlohmann::json load_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 class TinyVlmShapes : public ::testing::Test {
  protected:

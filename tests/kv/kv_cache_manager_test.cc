@@ -8,7 +8,9 @@
 
 #include "kv/block_hash.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::kv_cache_manager_test {
 namespace {
 
 // A minimal request as the scheduler would hold it.
@@ -170,4 +172,4 @@ TEST(KvCacheManagerTest, ResetPrefixCache) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::kv_cache_manager_test

@@ -13,7 +13,9 @@
 #include "testing/safetensors_writer.h"
 #include "testing/test_data.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::weight_stores_test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -181,4 +183,4 @@ TEST_F(ShardedDir, EmptyDirectory) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::weight_stores_test

@@ -11,7 +11,9 @@
 #include "fake_executor.h"
 #include "sched/scheduler.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::mm_scheduler_test {
 namespace {
 
 using testing::FakeExecutor;
@@ -348,4 +350,4 @@ TEST(MmScheduler, RejectsBadMediaLayouts) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::mm_scheduler_test

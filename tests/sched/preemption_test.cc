@@ -7,7 +7,9 @@
 #include "fake_executor.h"
 #include "sched/scheduler.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::preemption_test {
 namespace {
 
 using testing::FakeExecutor;
@@ -145,4 +147,4 @@ TEST(PreemptionTest, ResumedRequestCanHitItsOwnCachedBlocks) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::preemption_test

@@ -12,7 +12,9 @@
 #include "fake_executor.h"
 #include "sched/scheduler.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::random_workload_test {
 namespace {
 
 using testing::FakeExecutor;
@@ -150,4 +152,4 @@ TEST(RandomWorkloadTest, ManySeeds) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::random_workload_test

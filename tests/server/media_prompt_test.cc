@@ -18,7 +18,7 @@
 namespace mms::server {
 namespace {
 
-using testing::test_data;
+using mms::testing::test_data;
 
 constexpr int32_t kVisionStart = 2057, kVisionEnd = 2058, kImagePad = 2060, kVideoPad = 2061;
 
@@ -64,7 +64,7 @@ class VideoRequest : public ::testing::Test {
     ASSERT_TRUE(served.ok()) << served.status().to_string();
     model_ = std::move(*served);
     media::ImagePipelineOptions po;
-    po.source.allowed_local_dir = testing::test_data_dir();
+    po.source.allowed_local_dir = mms::testing::test_data_dir();
     ServedMedia m;
     m.images = std::make_shared<const media::ImagePipeline>(po);
     m.image_token_id = kImagePad;

@@ -15,7 +15,9 @@
 #include "fake_engine.h"
 #include "http_test_client.h"
 
-namespace mms::server {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::server::server_test {
 namespace {
 
 using json = nlohmann::json;
@@ -621,4 +623,4 @@ TEST_F(ServerTest, GracefulShutdownDrainsInFlightRequests) {
 }
 
 }  // namespace
-}  // namespace mms::server
+}  // namespace mms::server::server_test

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 namespace mms::testing {
 
 std::string test_data_dir() {
@@ -80,6 +82,11 @@ float rel_error(const float* a, const float* b, size_t n) {
   float scale = 0;
   for (size_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(b[i]));
   return max_abs_diff(a, b, n) / std::max(scale, 1e-30f);
+}
+
+nlohmann::json load_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
 }
 
 }  // namespace mms::testing

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace mms::testing {
 
 // Directory of tests/data: $MMS_TEST_DATA when set, else the source tree path compiled in.
@@ -18,6 +20,9 @@ struct NpyArray {
 };
 // Loads a little-endian float32 .npy file (C order). Fails the current test (ADD_FAILURE) on error.
 NpyArray load_npy_f32(const std::string& path);
+
+// Parses a JSON file (a reference output, a report). Throws nlohmann::json::parse_error on bad JSON.
+nlohmann::json load_json(const std::string& path);
 
 std::vector<float> random_floats(std::mt19937& rng, size_t n, float lo = -1.f, float hi = 1.f);
 

@@ -12,7 +12,9 @@
 #include "model/chat_template/chat_template.h"
 #include "testing/test_data.h"
 
-namespace mms {
+// A named namespace of its own: the test executables are unity builds, where anonymous namespaces of
+// files in one batch are shared.
+namespace mms::real_templates_test {
 namespace {
 
 std::string read_file(const std::string& path) {
@@ -462,4 +464,4 @@ TEST(TemplateFiles, AllParse) {
 }
 
 }  // namespace
-}  // namespace mms
+}  // namespace mms::real_templates_test
