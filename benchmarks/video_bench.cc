@@ -196,8 +196,29 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats)->check(CLI::PositiveNumber);
   app.add_option("--workers", workers)->check(CLI::PositiveNumber);
   app.add_option("--seconds", seconds, "generated clip length")->check(CLI::PositiveNumber);
+  std::string hwaccel = "none";
+  app.add_option("--hwaccel", hwaccel, "also decode on this device: none, auto or cuda (NVDEC)")
+      ->check(CLI::IsMember({"none", "auto", "cuda"}));
   CLI11_PARSE(app, argc, argv);
   using namespace mms;
+  // Every variant runs in a forked child, and a CUDA context does not survive fork: the device is opened in
+  // each child (before its clock starts, as the server opens it once at start-up); here only checked.
+  const media::VideoHwaccel hw_mode = *media::parse_video_hwaccel(hwaccel);
+  bool on_device_too = false;
+  if (hw_mode != media::VideoHwaccel::kNone) {
+    const Result probe = run_in_child([&]() -> Timing {
+      std::string why;
+      auto d = media::open_hw_decode_device(hw_mode, &why);
+      if (!d.ok() || !*d) {
+        std::printf("hwaccel %s: %s; CPU only\n", hwaccel.c_str(), d.ok() ? why.c_str() : d.status().to_string().c_str());
+        std::fflush(stdout);
+        return {};
+      }
+      return {0, 0, 0};
+    });
+    on_device_too = probe.ok;
+    if (hw_mode == media::VideoHwaccel::kCuda && !on_device_too) return 1;
+  }
 
   std::string path = input.empty() ? clip_out : input;
   std::ifstream in(path, std::ios::binary);
@@ -255,8 +276,14 @@ int main(int argc, char** argv) {
 
   // What VideoPipeline::process_bytes does (probe, plan, decode, per-frame hash + resize + normalize into
   // the tensor, final hash), spelled out so each worker's CPU time can be read.
-  auto run = [&](int w, bool preprocess, bool skip) {
-    return [&, w, preprocess, skip]() -> Timing {
+  auto run = [&](int w, bool preprocess, bool skip, bool on_device = false) {
+    return [&, w, preprocess, skip, on_device]() -> Timing {
+      std::shared_ptr<const media::HwDecodeDevice> device;
+      if (on_device) {
+        auto d = media::open_hw_decode_device(media::VideoHwaccel::kCuda);
+        if (!d.ok()) return {};
+        device = *d;
+      }
       const auto t0 = Clock::now();
       double serial = -thread_cpu_ms();
       auto vi = media::probe_video(clip);
@@ -274,6 +301,7 @@ int main(int argc, char** argv) {
       o.workers = w;
       o.skip_unsampled_nonref = skip;
       o.worker_cpu_ms = &worker_cpu;
+      o.hw_device = device;
       Status st = media::decode_video_frames(clip, *vi, pl->frame_indices, o, [&](int64_t slot, const media::RgbImage& f) {
         if (!preprocess) return ok_status();
         digests[static_cast<size_t>(slot)] = media::qwen2vl_frame_digest(f);
@@ -307,6 +335,15 @@ int main(int argc, char** argv) {
   const Result& seq = full[0];
   print("sequential, 1 decoder", full[0], seq);
   print(("parallel, " + std::to_string(workers) + " decoders").c_str(), full[1], seq);
+  if (on_device_too) {
+    std::printf("on the CUDA device (NVDEC; sampled frames copied back), against the sequential CPU run:\n");
+    print_header();
+    const std::vector<Result> hw =
+        run_interleaved(repeats, {run(1, true, true), run(1, true, true, true), run(workers, true, true, true)});
+    print("sequential, 1 CPU decoder", hw[0], hw[0]);
+    print("sequential, 1 device decoder", hw[1], hw[0]);
+    print(("parallel, " + std::to_string(workers) + " device decoders").c_str(), hw[2], hw[0]);
+  }
   std::printf("decode + RGB conversion only:\n");
   print_header();
   const std::vector<Result> dec =

@@ -91,13 +91,21 @@ Status setup_video(const media::ImagePipelineOptions& images, const LoadedModel&
     return ok_status();
   }
   served->video_token_id = *loaded.config.video_token_id;
-  auto pipeline = std::make_shared<const media::VideoPipeline>(video_options(images, v));
+  media::VideoPipelineOptions options = video_options(images, v);
+  MMS_ASSIGN_OR_RETURN(media::VideoHwaccel hwaccel, media::parse_video_hwaccel(v.video_hwaccel));
+  std::string no_device;
+  auto device = media::open_hw_decode_device(hwaccel, &no_device);
+  if (!device.ok()) return device.status().with_context("--video-hwaccel cuda");
+  options.hw_device = *device;
+  if (!no_device.empty()) log_info("media: --video-hwaccel auto: {}; videos decode on the CPU", no_device);
+  auto pipeline = std::make_shared<const media::VideoPipeline>(std::move(options));
   served->videos = [pipeline](std::string_view url, const media::VideoOverrides& overrides) {
     return pipeline->process(url, overrides);
   };
-  log_info("media: videos at {} fps, {}..{} frames, {}..{} pixels per frame, {} total, up to {} s, {} decoders",
+  log_info("media: videos at {} fps, {}..{} frames, {}..{} pixels per frame, {} total, up to {} s, {} decoders on {}",
            v.video_fps, v.video_min_frames, v.video_max_frames, v.video_min_pixels, v.video_max_pixels,
-           v.video_total_pixels, v.max_video_duration_s, v.video_decode_workers);
+           v.video_total_pixels, v.max_video_duration_s, v.video_decode_workers,
+           *device ? "the CUDA device (NVDEC)" : "the CPU");
   return ok_status();
 }
 

@@ -100,6 +100,9 @@ void add_serve_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--video-decode-workers", v.video_decode_workers,
                  "Decoders one video is split across at keyframes")
       ->check(CLI::Range(1, 64));
+  app.add_option("--video-hwaccel", v.video_hwaccel,
+                 "Video decoding on the GPU (NVDEC): none, auto (when a CUDA device opens) or cuda (required)")
+      ->check(CLI::IsMember({"none", "auto", "cuda"}));
   app.add_option("--video-fps", v.video_fps, "Frames sampled per second of video (default 2, as Qwen2.5-VL)")
       ->check(CLI::PositiveNumber);
   app.add_option("--video-min-frames", v.video_min_frames, "Sampled frames per video at least")

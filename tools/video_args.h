@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace mms::tools {
 
@@ -17,6 +18,7 @@ struct VideoArgs {
   int64_t max_video_decode_pixels = 40'000'000'000;  // frames through the decoder x source pixels
   int64_t video_frames_in_flight = 64;       // decoded frames held at once while decoding one video
   int video_decode_workers = 2;              // decoders one video is split across (at keyframes)
+  std::string video_hwaccel = "none";        // --video-hwaccel none|auto|cuda (NVDEC through FFmpeg)
   double video_fps = 2.0;                    // frames sampled per second (qwen-vl-utils FPS)
   int64_t video_min_frames = 4;
   int64_t video_max_frames = 768;

@@ -5,6 +5,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
@@ -91,14 +92,18 @@ class SegmentDecoder {
     if (rc < 0) return internal_error("avcodec_parameters_to_context: " + av_error_string(rc));
     codec_->thread_count = 1;  // parallelism is ours (segments), not the codec's
     codec_->pkt_timebase = AVRational{info_.time_base_num, info_.time_base_den};
+    if (options_.hw_device) use_hw_device(codec, *options_.hw_device);
     rc = avcodec_open2(codec_.get(), codec, nullptr);
     if (rc < 0) return invalid_argument("cannot open the " + info_.codec + " decoder: " + av_error_string(rc));
     packet_.reset(av_packet_alloc());
     frame_.reset(av_frame_alloc());
     last_.reset(av_frame_alloc());
-    if (!packet_ || !frame_ || !last_) return internal_error("out of memory for FFmpeg frames");
+    host_.reset(av_frame_alloc());
+    if (!packet_ || !frame_ || !last_ || !host_) return internal_error("out of memory for FFmpeg frames");
     return ok_status();
   }
+
+  bool on_hw_device() const { return hw_format_ != AV_PIX_FMT_NONE; }
 
   Status decode(const VideoSegment& seg) {
     targets_.clear();
@@ -165,6 +170,39 @@ class SegmentDecoder {
     int64_t slot;
   };
 
+  // Hands the decoder the device when the codec has a hardware decoder on it (decoding then produces frames
+  // in device memory, format hw_format_); otherwise the decoder stays on the CPU.
+  void use_hw_device(const AVCodec* codec, const HwDecodeDevice& device) {
+    for (int i = 0;; ++i) {
+      const AVCodecHWConfig* config = avcodec_get_hw_config(codec, i);
+      if (!config) return;
+      if ((config->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) &&
+          config->device_type == static_cast<AVHWDeviceType>(device.device_type())) {
+        codec_->hw_device_ctx = av_buffer_ref(device.context());
+        if (!codec_->hw_device_ctx) return;
+        hw_format_ = config->pix_fmt;
+        codec_->opaque = this;
+        codec_->get_format = &SegmentDecoder::pick_format;
+        // Surfaces beyond the decoder's own needs: last_ keeps one referenced while later frames decode.
+        codec_->extra_hw_frames = 2;
+        return;
+      }
+    }
+  }
+
+  // The device's format when the decoder offers it; else (a stream the hardware cannot take: profile,
+  // size) the first software format, so that stream decodes on the CPU.
+  static AVPixelFormat pick_format(AVCodecContext* ctx, const AVPixelFormat* formats) {
+    const auto* self = static_cast<const SegmentDecoder*>(ctx->opaque);
+    for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f) {
+      if (*f == self->hw_format_) return *f;
+    }
+    for (const AVPixelFormat* f = formats; *f != AV_PIX_FMT_NONE; ++f) {
+      if (!(av_pix_fmt_desc_get(*f)->flags & AV_PIX_FMT_FLAG_HWACCEL)) return *f;
+    }
+    return AV_PIX_FMT_NONE;
+  }
+
   Status seek_to(const VideoFrameEntry& key) {
     return demuxer_->seek_backward(info_.stream_index, std::min(key.pts, key.dts));
   }
@@ -199,6 +237,13 @@ class SegmentDecoder {
 
   // sws_scale to RGB24 at the stream's frame size (a frame of another size is scaled to it), then the sink.
   Status emit(const AVFrame* frame, int64_t slot) {
+    if (on_hw_device() && frame->format == hw_format_) {  // a sampled frame in device memory: copy it back
+      av_frame_unref(host_.get());
+      int rc = av_hwframe_transfer_data(host_.get(), frame, 0);
+      if (rc >= 0) rc = av_frame_copy_props(host_.get(), frame);  // colour matrix and range for the conversion
+      if (rc < 0) return internal_error("copying a decoded frame from the GPU: " + av_error_string(rc));
+      frame = host_.get();
+    }
     if (frame->width <= 0 || frame->height <= 0 || frame->format < 0) {
       return invalid_argument("the decoder produced an empty frame");
     }
@@ -239,6 +284,8 @@ class SegmentDecoder {
   std::unique_ptr<AVCodecContext, CodecDeleter> codec_;
   std::unique_ptr<AVPacket, PacketDeleter> packet_;
   std::unique_ptr<AVFrame, FrameDeleter> frame_, last_;
+  std::unique_ptr<AVFrame, FrameDeleter> host_;  // a device frame copied to host memory (hardware decoding)
+  AVPixelFormat hw_format_ = AV_PIX_FMT_NONE;    // the device's frame format; NONE when decoding on the CPU
   SwsContext* sws_ = nullptr;  // owned (sws_getCachedContext reallocates it)
   RgbImage rgb_;  // the one converted frame this worker holds
   std::vector<Target> targets_;

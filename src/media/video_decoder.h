@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "common/status.h"
 #include "media/image_decoder.h"
 #include "media/video_demuxer.h"
+#include "media/video_hwaccel.h"
 
 namespace mms::media {
 
@@ -39,6 +41,9 @@ struct VideoDecodeOptions {
   // Skip decoding non-reference frames that are not sampled (AVDISCARD_NONREF per packet). Nothing
   // else depends on them, so the sampled frames are unchanged; off only to measure what it saves.
   bool skip_unsampled_nonref = true;
+  // Decode on this device (NVDEC) where the codec has a hardware decoder for it; the CPU otherwise.
+  // Only sampled frames are copied back to host memory. Null: CPU decoders.
+  std::shared_ptr<const HwDecodeDevice> hw_device;
   // When set (benchmarks): resized to the workers used, each worker's thread CPU time in ms (the
   // sink's work included), to tell the critical path from time lost to other processes.
   std::vector<double>* worker_cpu_ms = nullptr;

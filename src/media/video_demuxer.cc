@@ -83,11 +83,13 @@ double rational(AVRational r) { return r.den ? static_cast<double>(r.num) / r.de
 
 }  // namespace
 
-StatusOr<std::unique_ptr<VideoDemuxer>> VideoDemuxer::open(std::span<const uint8_t> bytes, bool find_stream_info) {
-  // FFmpeg's own log is process-wide; untrusted videos would fill stderr with decoder complaints, and
-  // every failure that matters comes back as a Status. Only fatal messages stay.
+void quiet_ffmpeg_log() {
   static std::once_flag quiet;
   std::call_once(quiet, [] { av_log_set_level(AV_LOG_FATAL); });
+}
+
+StatusOr<std::unique_ptr<VideoDemuxer>> VideoDemuxer::open(std::span<const uint8_t> bytes, bool find_stream_info) {
+  quiet_ffmpeg_log();
   if (bytes.empty()) return invalid_argument("empty video data");
   std::unique_ptr<VideoDemuxer> d(new VideoDemuxer());
   d->reader_ = std::make_unique<MemoryReader>();

@@ -85,4 +85,8 @@ class VideoDemuxer {
 // "Resource temporarily unavailable" style text for an FFmpeg error code.
 std::string av_error_string(int errnum);
 
+// FFmpeg's own log is process-wide; untrusted videos would fill stderr with decoder complaints, and every
+// failure that matters comes back as a Status. Sets it to fatal messages only (once; thread-safe).
+void quiet_ffmpeg_log();
+
 }  // namespace mms::media

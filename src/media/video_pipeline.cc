@@ -120,6 +120,7 @@ StatusOr<std::shared_ptr<const MediaItem>> VideoPipeline::process_bytes(std::spa
   VideoDecodeOptions decode_options;
   decode_options.workers =
       static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(options_.decode_workers, limits.max_frames_in_flight), 1, 64));
+  decode_options.hw_device = options_.hw_device;
   Status decoded = decode_video_frames(bytes, info, plan.frame_indices, decode_options, sink);
   if (!decoded.ok()) return decoded.with_context("video decode");
   item->hash = video_hash(qwen2vl_content_hash(digests, fp.size, fp.options), plan);

@@ -18,6 +18,7 @@
 #include "media/media_item.h"
 #include "media/media_source.h"
 #include "media/qwen2vl_preprocess.h"
+#include "media/video_hwaccel.h"
 
 namespace mms::media {
 
@@ -69,6 +70,8 @@ struct VideoPipelineOptions {
   // Decoders used for one video (segments cut at keyframes; the calling thread is one of them, the others
   // are threads started per call). 1 = sequential. Each decoder is single-threaded.
   int decode_workers = 2;
+  // Hardware decoding device (open_hw_decode_device); null: CPU decoders.
+  std::shared_ptr<const HwDecodeDevice> hw_device;
 };
 
 class VideoPipeline {

@@ -51,11 +51,13 @@ struct CollectedFrames {
 
 inline StatusOr<std::vector<RgbImage>> decode_frames(const std::vector<uint8_t>& clip, const VideoInfo& info,
                                                      const std::vector<int64_t>& indices, int workers,
-                                                     bool skip_nonref = true) {
+                                                     bool skip_nonref = true,
+                                                     std::shared_ptr<const HwDecodeDevice> hw_device = nullptr) {
   CollectedFrames c;
   VideoDecodeOptions o;
   o.workers = workers;
   o.skip_unsampled_nonref = skip_nonref;
+  o.hw_device = std::move(hw_device);
   MMS_RETURN_IF_ERROR(decode_video_frames(clip, info, indices, o, c.sink()));
   return std::move(c.frames);
 }

@@ -19,6 +19,7 @@
 
 #include "image_e2e.h"
 #include "media/image_decoder.h"
+#include "media/video_hwaccel.h"
 #include "testing/video/video_clip_writer.h"
 
 namespace mms::server::e2e {
@@ -93,6 +94,25 @@ TEST(VideoE2e, LosslessStillClipGivesTheImagesAnswer) {
   ASSERT_TRUE(four.ok()) << show(four);
   EXPECT_EQ(four.prompt_tokens, a.prompt_tokens + 54);
   EXPECT_EQ(sp.stop(), 0);
+}
+
+// --video-hwaccel: auto serves videos (on the CPU without a CUDA device; with one, this lossless FFV1 clip
+// has no hardware decoder and stays on the CPU, the per-codec fallback); cuda refuses to start without one.
+TEST(VideoE2e, HwaccelAutoServesVideosAndCudaNeedsADevice) {
+  MMS_REQUIRE_BIN();
+  const std::string clip = still_clip(fixture_png(), 2);
+  MMS_REQUIRE_CLIP(clip);
+  ServeProcess sp;
+  ASSERT_TRUE(start_vlm(sp, {"--video-hwaccel", "auto"})) << "server did not start";
+  EXPECT_TRUE(same_answer(ask(sp.port, video_chat(video_part(mkv_url(clip), two_frames()))), golden_answer(), kGoldenTol));
+  EXPECT_EQ(sp.stop(), 0);
+  auto device = media::open_hw_decode_device(media::VideoHwaccel::kAuto);
+  ASSERT_TRUE(device.ok());
+  ServeProcess strict;
+  EXPECT_EQ(start_vlm(strict, {"--video-hwaccel", "cuda"}), *device != nullptr);
+  if (!*device) {
+    EXPECT_NE(strict.stop(), 0);
+  }
 }
 
 // Local files: readable under --allowed-media-dir (as a path relative to it or a file:// URL), refused
