@@ -109,8 +109,13 @@ void run_level(AsyncEngine& engine, int streams, int prompt_len, int gen_len, in
   std::sort(gaps.begin(), gaps.end());
   auto pct = [&](double q) { return gaps.empty() ? 0.0 : gaps[std::min(gaps.size() - 1, static_cast<size_t>(q * gaps.size()))]; };
   const auto over = std::count_if(gaps.begin(), gaps.end(), [&](double g) { return g > st.tpot_target_s; });
-  std::printf("| %2d | %8.1f | %8.1f | %8.1f | %7.3f | %7.3f / %.3f / %.3f | %lld / %zu | %6.2f | %.3f / %.3f / %.2f ms |\n", streams,
-              steady_s > 0 ? static_cast<double>(steady_tokens) / steady_s : 0.0,
+  // No steady state when streams arrive staggered and never all decode together for two steps: "-".
+  char steady[32] = "       -";
+  if (steady_s > 0 && steady_tokens >= 2 * static_cast<int64_t>(streams)) {
+    std::snprintf(steady, sizeof steady, "%8.1f", static_cast<double>(steady_tokens) / steady_s);
+  }
+  std::printf("| %2d | %s | %8.1f | %8.1f | %7.3f | %7.3f / %.3f / %.3f | %lld / %zu | %6.2f | %.3f / %.3f / %.2f ms |\n", streams,
+              steady,
               static_cast<double>(decode_tokens) / std::max(1e-9, secs(first_first, end)),
               static_cast<double>(decode_tokens + streams) / total_s, ttft / streams, pct(0.5), pct(0.99), max_gap,
               static_cast<long long>(over), gaps.size(), total_s,
