@@ -28,11 +28,12 @@ const char* video_hwaccel_name(VideoHwaccel mode) {
 
 HwDecodeDevice::~HwDecodeDevice() { av_buffer_unref(&ctx_); }
 
+const char* HwDecodeDevice::name() const { return av_hwdevice_get_type_name(static_cast<AVHWDeviceType>(type_)); }
+
 StatusOr<std::shared_ptr<const HwDecodeDevice>> open_hw_decode_device(VideoHwaccel mode, std::string* why) {
   if (mode == VideoHwaccel::kNone) return std::shared_ptr<const HwDecodeDevice>();
   std::shared_ptr<HwDecodeDevice> device(new HwDecodeDevice());
   device->type_ = AV_HWDEVICE_TYPE_CUDA;
-  device->name_ = "cuda";
   quiet_ffmpeg_log();  // the reason comes back in the Status
   // The first CUDA device; FFmpeg loads libcuda.so.1 here and fails fast without a driver or a GPU.
   const int rc = av_hwdevice_ctx_create(&device->ctx_, AV_HWDEVICE_TYPE_CUDA, nullptr, nullptr, 0);

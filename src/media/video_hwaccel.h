@@ -34,14 +34,13 @@ class HwDecodeDevice {
 
   AVBufferRef* context() const { return ctx_; }  // a decoder takes its own reference (av_buffer_ref)
   int device_type() const { return type_; }      // AVHWDeviceType
-  const std::string& name() const { return name_; }
+  const char* name() const;                      // FFmpeg's name of the device type ("cuda")
 
  private:
   friend StatusOr<std::shared_ptr<const HwDecodeDevice>> open_hw_decode_device(VideoHwaccel, std::string*);
   HwDecodeDevice() = default;
   AVBufferRef* ctx_ = nullptr;
   int type_ = 0;
-  std::string name_;
 };
 
 // kNone -> nullptr. kAuto -> the device, or nullptr with `*why` (if given) saying why there is none.

@@ -45,7 +45,7 @@ TEST(VideoHwaccel, AutoFallsBackAndCudaFailsClearlyWithoutADevice) {
     EXPECT_TRUE(why.empty());
     ASSERT_TRUE(cuda.ok()) << cuda.status().to_string();
     EXPECT_NE(*cuda, nullptr);
-    EXPECT_EQ((*cuda)->name(), "cuda");
+    EXPECT_STREQ((*cuda)->name(), "cuda");
   } else {
     EXPECT_NE(why.find("no CUDA device"), std::string::npos) << why;
     ASSERT_FALSE(cuda.ok());
