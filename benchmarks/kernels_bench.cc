@@ -110,6 +110,9 @@ BENCHMARK(BM_Matmul_f32)->Args({2048, 2048, 2048})->ArgNames({"M", "N", "K"})->U
 void gemm_dnnl(const float* x, int64_t M, const Tensor& w, const float* b, float* y) {
   cpu::matmul_gemm_dnnl(x, M, w, b, y, &cpu::avx2::convert_rows_to_f32, false);
 }
+void gemm_dnnl_bf16(const float* x, int64_t M, const Tensor& w, const float* b, float* y) {
+  cpu::matmul_gemm_dnnl(x, M, w, b, y, &cpu::avx2::convert_rows_to_f32, true);
+}
 void BM_Gemv_avx2_bf16(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kBF16); }
 void BM_Gemm_dnnl_bf16(benchmark::State& s) { run_matmul(s, gemm_dnnl, DType::kBF16); }
 void BM_Gemv_avx2_f32(benchmark::State& s) { run_matmul(s, cpu::avx2::gemv, DType::kF32); }
@@ -144,41 +147,38 @@ void read_weights(const float*, int64_t M, const Tensor& w, const float*, float*
 }
 
 // The bf16-weight matmul kernels side by side, interleaved shape by shape so that each A/B sees the same
-// machine state. Decode (M = 1..16): the memory roofline (read_w: the same weight bytes read and summed),
-// the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the AVX512-BF16 GEMV
-// (vdpbf16ps) and the AMX matmul on tile-layout weights (tdpbf16ps; exact f32 at M = 1). Prefill (M = 64,
-// 512): oneDNN's bf16 GEMM on row-major weights (the amx_bf16 variant's path for them) against the AMX
-// matmul on tiles. Kernels the CPU lacks are skipped.
+// machine state, each over the M it serves or competes for: the memory roofline (read_w: the same weight
+// bytes read and summed), the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the
+// AVX512-BF16 GEMV (vdpbf16ps), oneDNN's f32 GEMM (bf16 weights converted to f32) and bf16 GEMM
+// (dnnl_gemm_bf16bf16f32: AMX where usable, avx512_core_bf16 otherwise), and the AMX matmul on tile-layout
+// weights (tdpbf16ps; exact f32 at M = 1). M = 8-24 places the GEMV/GEMM crossovers (kGemvMaxRows,
+// kDpMaxRows). Kernels the CPU lacks are skipped.
 //   build/benchmarks/kernels_bench --benchmark_filter=Bf16Matmul
 void register_bf16_matmuls() {
   struct Impl {
     const char* name;
     MatmulFn fn;
     bool ok;
+    int64_t min_m, max_m;
     bool tiles = false;
   };
-  const Impl decode[] = {{"read_w", read_weights, cpu_features().has_avx512()},
-                         {"f32fma", cpu::avx512::matmul, cpu_features().has_avx512()},
-                         {"dp", cpu::avx512::gemv_bf16_dp, cpu_features().avx512_bf16},
-                         {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
-  const Impl prefill[] = {{"dnnl", cpu::avx512::matmul_amx_bf16, cpu_features().amx_usable},
-                          {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, true}};
+  const Impl impls[] = {{"read_w", read_weights, cpu_features().has_avx512(), 1, 16},
+                        {"f32fma", cpu::avx512::matmul, cpu_features().has_avx512(), 1, 16},
+                        {"dp", cpu::avx512::gemv_bf16_dp, cpu_features().avx512_bf16, 2, 24},
+                        {"f32_dnnl", gemm_dnnl, cpu_features().has_avx512(), 8, 512},
+                        {"dnnl", gemm_dnnl_bf16, cpu_features().avx512_bf16, 8, 512},
+                        {"amx_tiles", cpu::avx512::matmul_amx_tiles, cpu_features().amx_usable, 1, 512, true}};
   const std::vector<std::pair<int64_t, int64_t>> shapes = {{896, 896}, {4864, 896}, {896, 4864}, {151936, 896}};
-  auto add = [](const Impl& impl, int64_t M, int64_t N, int64_t K) {
-    const std::string name = "BM_Bf16Matmul/" + std::string(impl.name) + "/M:" + std::to_string(M) +
-                             "/N:" + std::to_string(N) + "/K:" + std::to_string(K);
-    benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, tiles = impl.tiles](benchmark::State& s) {
-      run_matmul(s, fn, DType::kBF16, tiles);
-    })->Args({M, N, K})->UseRealTime()->Unit(benchmark::kMicrosecond);
-  };
-  for (int64_t M : {1, 2, 8, 16})
+  for (int64_t M : {1, 2, 8, 12, 16, 24, 64, 512})
     for (auto [N, K] : shapes)
-      for (const Impl& impl : decode)
-        if (impl.ok && !(M == 1 && std::string(impl.name) == "dp")) add(impl, M, N, K);  // dp takes M >= 2
-  for (int64_t M : {64, 512})
-    for (auto [N, K] : shapes)
-      for (const Impl& impl : prefill)
-        if (impl.ok && !(M == 512 && N == 151936)) add(impl, M, N, K);  // lm_head runs on the last token only
+      for (const Impl& impl : impls) {
+        if (!impl.ok || M < impl.min_m || M > impl.max_m || (M == 512 && N == 151936)) continue;  // lm_head: last token
+        const std::string name = "BM_Bf16Matmul/" + std::string(impl.name) + "/M:" + std::to_string(M) +
+                                 "/N:" + std::to_string(N) + "/K:" + std::to_string(K);
+        benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, tiles = impl.tiles](benchmark::State& s) {
+          run_matmul(s, fn, DType::kBF16, tiles);
+        })->Args({M, N, K})->UseRealTime()->Unit(benchmark::kMicrosecond);
+      }
 }
 
 // Paged attention, Qwen2.5-0.5B heads (14 query, 2 KV, head_dim 64), block_size 16, shuffled blocks.

@@ -11,9 +11,11 @@ bool always() { return true; }
 bool has_avx2() { return cpu_features().has_avx2_fma(); }
 bool has_avx512() { return cpu_features().has_avx512() && cpu_features().has_avx2_fma(); }
 bool has_amx() { return has_avx512() && cpu_features().amx_usable; }
+bool has_avx512_bf16() { return has_avx512() && cpu_features().avx512_bf16; }
 
 constexpr MatmulVariant kMatmul[] = {
-    {"amx_bf16", has_amx, cpu::avx512::matmul_amx_bf16, /*bf16_compute=*/true, /*takes_tiles=*/true},
+    {"amx_bf16", has_amx, cpu::avx512::matmul_bf16, /*bf16_compute=*/true, /*takes_tiles=*/true},
+    {"avx512_bf16", has_avx512_bf16, cpu::avx512::matmul_bf16, /*bf16_compute=*/true, /*takes_tiles=*/false},
     {"avx512", has_avx512, cpu::avx512::matmul},
     {"avx2", has_avx2, cpu::avx2::matmul},
     {"ref", always, ref::matmul},

@@ -21,7 +21,7 @@ namespace mms::kernels {
 
 template <typename Fn>
 struct KernelVariant {
-  const char* name;    // "avx2", "avx512", "amx_bf16", "ref"
+  const char* name;    // "avx2", "avx512", "avx512_bf16", "amx_bf16", "ref"
   bool (*available)();  // runs on this CPU (checks cpu_features())
   Fn* fn;               // same signature and contract as the ref:: function
   bool bf16_compute = false;  // rounds activations to bf16 (tests use a bf16-level tolerance)

@@ -56,8 +56,10 @@ namespace avx512 {  // AVX-512 F/BW/VL + FMA + F16C
 void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 // Same, but bf16 weights go through bf16 products: tiled weights (prepare_weight) through
 // matmul_amx_tiles; row-major ones at decode batches (2 <= M <= kGemvMaxRows) through gemv_bf16_dp,
-// prefill shapes through dnnl_gemm_bf16bf16f32 (AMX tiles).
-void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
+// prefill shapes through dnnl_gemm_bf16bf16f32 (AMX where usable, avx512_core_bf16 otherwise). Both the
+// amx_bf16 variant (Sapphire Rapids: weights tiled) and the avx512_bf16 one (AVX512-BF16 without usable
+// AMX, e.g. Zen 4: weights stay row-major) run it.
+void matmul_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 // bf16 weights only, needs AVX512-BF16: x rounded to bf16, vdpbf16ps products, f32 sums (gemv_avx512_bf16.cc).
 void gemv_bf16_dp(const float* x, int64_t M, const Tensor& w, const float* bias, float* y);
 // bf16 weights in Layout::kTiles16x32 only, needs usable AMX: M >= 2 through AMX tiles (x rounded to
@@ -71,7 +73,9 @@ void paged_attention(const float* q, const PagedKvLayer& kv, const AttentionMeta
 Tensor to_tiles(const Tensor& w, void* out);
 
 // Largest M that the GEMV path takes: on Zen 3 (one core, N = 4864, K = 896) GEMV beats oneDNN's sgemm up
-// to M = 12, ties at 16 and loses from 24-32 on (BM_Gemv_* vs BM_Gemm_* in bench/kernels_bench.cc).
+// to M = 12, ties at 16 and loses from 24-32 on (BM_Gemv_* vs BM_Gemm_* in bench/kernels_bench.cc). The
+// AVX512-BF16 GEMV against oneDNN's bf16 GEMM on an AMD EPYC without AMX (2 vCPUs, 2026-12-07): faster at
+// M = 8, tied at 12-16, slower at 24 (BM_Bf16Matmul/{dp,dnnl}).
 inline constexpr int64_t kGemvMaxRows = 16;
 
 }  // namespace mms::kernels::cpu

@@ -63,7 +63,7 @@ void matmul(const float* x, int64_t M, const Tensor& w, const float* bias, float
   }
 }
 
-void matmul_amx_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
+void matmul_bf16(const float* x, int64_t M, const Tensor& w, const float* bias, float* y) {
   static const bool dp = cpu_features().avx512_bf16;
   if (w.layout == Layout::kTiles16x32) {
     matmul_amx_tiles(x, M, w, bias, y);
