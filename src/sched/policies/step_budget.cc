@@ -60,10 +60,14 @@ double StepBudget::slack_s() const {
   return std::max(target_s() - base_s_ - loop_s_, options_.min_share * base_s_);
 }
 
+double StepBudget::min_share_s(bool shared) const {
+  return options_.min_share * base_s_ * (shared ? 0.5 : 1.0);
+}
+
 int64_t StepBudget::prefill_token_cap(bool has_decodes, bool encoder_busy) const {
   if (!options_.meter_prefill || !has_decodes || !base_measured_ || !token_measured_) return -1;
   const double share_s = (encoder_busy ? slack_s() / 2 : slack_s()) - overhead_s_;
-  const double time_s = std::max(share_s, options_.min_share * base_s_);
+  const double time_s = std::max(share_s, min_share_s(encoder_busy));
   if (token_s_ <= 0) return -1;
   const double tokens = std::floor(time_s / token_s_);
   return tokens >= 1e12 ? -1 : std::max<int64_t>(1, static_cast<int64_t>(tokens));
@@ -74,7 +78,8 @@ double StepBudget::encoder_budget_s(bool has_decodes, int64_t prefill_tokens) co
   if (!base_measured_) return options_.min_slice_s;
   const double forward_s =
       base_s_ + (prefill_tokens > 0 ? overhead_s_ + token_s_ * static_cast<double>(prefill_tokens) : 0.0);
-  return std::max({options_.min_slice_s, options_.min_share * base_s_, target_s() - forward_s - loop_s_ - overrun_s_});
+  const double left_s = target_s() - forward_s - loop_s_ - overrun_s_;
+  return std::max({options_.min_slice_s, min_share_s(prefill_tokens > 0), left_s});
 }
 
 }  // namespace mms

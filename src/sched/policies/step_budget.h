@@ -12,10 +12,10 @@
 // wall time between step starts) comes off the slack, and so does how far encoder slices overrun their
 // budget (a slice stops at a work-unit boundary; the estimate rises fast and decays slowly, so it follows
 // the larger overruns rather than the mean).
-// When both prefill and encoder work wait, each gets half of the slack. Each always gets at least a
-// minimum share of the decode step, so prompts and images progress even when steps are already at or over
-// the target. With nothing decoding there is no cap (the token budget alone applies) and the encoder gets
-// an idle slice. Not thread-safe (engine thread); pure arithmetic, tested on made-up timings.
+// When both prefill and encoder work wait, each gets half of the slack. Together they always get at least a
+// minimum share of the decode step (each half of it when both run), so prompts and images progress even
+// when steps are already at or over the target. With nothing decoding there is no cap (the token budget
+// alone applies) and the encoder gets an idle slice. Not thread-safe (engine thread); pure arithmetic, tested on made-up timings.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +69,9 @@ class StepBudget {
 
  private:
   double slack_s() const;  // target - base - loop overhead, at least min_share x base
+  // The least time prefill or the encoder gets per step: min_share x base, halved when the other one
+  // also runs in the step (so that the two floors together never exceed one min_share).
+  double min_share_s(bool shared) const;
 
   StepBudgetOptions options_;
   double base_s_ = 0;

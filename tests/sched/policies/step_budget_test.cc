@@ -30,7 +30,7 @@ TEST(StepBudget, CapsPrefillToTheTargetsSlack) {
   EXPECT_EQ(b.prefill_token_cap(false, false), -1);  // nothing decoding: the token budget alone
   // The encoder gets what the planned prefill leaves, at least the minimum share of the decode step.
   EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 64), 0.0625);
-  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 128), o.min_share * 0.125);
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 128), o.min_share * 0.125 / 2);  // half the floor beside prefill
   StepBudgetOptions off = o;
   off.meter_prefill = false;
   StepBudget c(off);
@@ -62,6 +62,9 @@ TEST(StepBudget, PrefillStillProgressesWhenStepsExceedTheTarget) {
   b.record_step({false, 40, 0.08});  // a step without decodes: 2 ms per token, weights' reads included
   EXPECT_NEAR(b.prefill_token_s(), 0.002, 1e-12);
   EXPECT_EQ(b.prefill_token_cap(true, false), 12);  // min_share 0.25 x 0.1 s / 2 ms
+  EXPECT_EQ(b.prefill_token_cap(true, true), 6);    // half of that floor while encoder work waits too
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 6), 0.0125);  // and the encoder the other half
+  EXPECT_DOUBLE_EQ(b.encoder_budget_s(true, 0), 0.025);
   o.tpot_target_s = 10;
   StepBudget huge(o);
   huge.record_step({true, 0, 0.1});
