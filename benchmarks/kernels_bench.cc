@@ -151,8 +151,8 @@ void read_weights(const float*, int64_t M, const Tensor& w, const float*, float*
 // bytes read and summed), the f32 GEMV (converts every weight; the M = 1 path of row-major weights), the
 // AVX512-BF16 GEMV (vdpbf16ps), oneDNN's f32 GEMM (bf16 weights converted to f32) and bf16 GEMM
 // (dnnl_gemm_bf16bf16f32: AMX where usable, avx512_core_bf16 otherwise), and the AMX matmul on tile-layout
-// weights (tdpbf16ps; exact f32 at M = 1). M = 8-24 places the GEMV/GEMM crossovers (kGemvMaxRows,
-// kDpMaxRows). Kernels the CPU lacks are skipped.
+// weights (tdpbf16ps; exact f32 at M = 1). M = 8-24 places the GEMV/GEMM crossover (kGemvMaxRows).
+// Kernels the CPU lacks are skipped.
 //   build/benchmarks/kernels_bench --benchmark_filter=Bf16Matmul
 void register_bf16_matmuls() {
   struct Impl {

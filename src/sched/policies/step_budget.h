@@ -15,7 +15,8 @@
 // When both prefill and encoder work wait, each gets half of the slack. Together they always get at least a
 // minimum share of the decode step (each half of it when both run), so prompts and images progress even
 // when steps are already at or over the target. With nothing decoding there is no cap (the token budget
-// alone applies) and the encoder gets an idle slice. Not thread-safe (engine thread); pure arithmetic, tested on made-up timings.
+// alone applies) and the encoder gets an idle slice. Not thread-safe (engine thread); pure arithmetic,
+// tested on made-up timings.
 #pragma once
 
 #include <cstdint>
